@@ -1,0 +1,115 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from actions.models import OutboundEmail, Petition, Signature, Target
+from actions.services import canonical_email
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the site only: campaigners look, never edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "statement",
+        "target",
+        "state",
+        "goal",
+        "confirmed",
+        "signatures_link",
+    ]
+    list_filter = ["state"]
+    search_fields = ["title", "demand", "statement__title"]
+    list_select_related = ["statement", "target"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["target"]
+    readonly_fields = ["closed_at", "delivered_at", "won_at"]
+    actions = ["close", "mark_delivered", "mark_won"]
+
+    @admin.display(description=_("confirmed signatures"))
+    def confirmed(self, obj: Petition) -> int:
+        return obj.confirmed_count()
+
+    @admin.display(description=_("signatures"))
+    def signatures_link(self, obj: Petition) -> str:
+        url = reverse("admin:actions_signature_changelist")
+        query = urlencode({"petition__id__exact": obj.pk})
+        return format_html('<a href="{}?{}">{}</a>', url, query, _("List"))
+
+    def _transition(self, request: HttpRequest, queryset, method: str) -> None:
+        done = sum(getattr(petition, method)() for petition in queryset)
+        self.message_user(
+            request, _("%(n)d petition(s) updated.") % {"n": done}, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Close selected petitions"))
+    def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        self._transition(request, queryset, "close")
+
+    @admin.action(description=_("Mark selected petitions delivered"))
+    def mark_delivered(
+        self, request: HttpRequest, queryset: QuerySet[Petition]
+    ) -> None:
+        self._transition(request, queryset, "mark_delivered")
+
+    @admin.action(description=_("Mark selected petitions won"))
+    def mark_won(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        self._transition(request, queryset, "mark_won")
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    list_display = [
+        "canonical_email",
+        "first_name",
+        "last_name",
+        "country",
+        "state",
+        "created_at",
+        "confirmed_at",
+        "source",
+    ]
+    list_filter = ["state", "petition", "wants_updates", "country"]
+    search_fields = ["=canonical_email", "last_name"]
+    list_select_related = ["petition"]
+    # Millions of rows: no exact COUNT(*) for every filter change.
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ["-created_at"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Signature], search_term: str
+    ) -> tuple[QuerySet[Signature], bool]:
+        # Any spelling of an address finds its signature (Ada@Gmail vs a.da@).
+        if "@" in search_term:
+            canonical = canonical_email(search_term)
+            return queryset.filter(canonical_email=canonical), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "to_email", "state", "attempts", "created_at", "sent_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["=to_email"]
+    show_full_result_count = False
+    ordering = ["-created_at"]

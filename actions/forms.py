@@ -1,0 +1,74 @@
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+# The wording beside the updates box. A change of wording needs a new version,
+# so each stored answer says exactly what the supporter agreed to.
+UPDATES_CONSENT_VERSION = "2026-11-updates-v1"
+UPDATES_CONSENT_TEXT = _(
+    "Email me updates about this campaign and what I can do next. "
+    "I can unsubscribe at any time."
+)
+
+SOURCE_PATTERN = re.compile(r"[^a-z0-9_.-]")
+
+
+def clean_source(value: str | None) -> str:
+    """A short, safe tag for where a supporter came from (?source=...)."""
+    return SOURCE_PATTERN.sub("", (value or "").strip().lower())[:60]
+
+
+class SignatureForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We send you a link to confirm your signature."),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=lambda: [("", _("Choose your country")), *countries],
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+    wants_updates = forms.BooleanField(
+        label=UPDATES_CONSENT_TEXT, required=False, initial=False
+    )
+    source = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_first_name(self) -> str:
+        return _clean_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self) -> str:
+        return _clean_name(self.cleaned_data["last_name"])
+
+    def clean_source(self) -> str:
+        return clean_source(self.cleaned_data.get("source"))
+
+
+def _clean_name(value: str) -> str:
+    # Line breaks and control characters have no place in a name, and would
+    # otherwise reach email headers and spreadsheets.
+    cleaned = " ".join("".join(ch for ch in value if ch.isprintable()).split())
+    if not cleaned:
+        raise forms.ValidationError(_("Please enter your name."))
+    return cleaned
+
+
+class ResendForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

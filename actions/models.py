@@ -1,0 +1,318 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+# Confirmations spread over this many counter rows per petition, so that a
+# viral petition's confirmations do not queue on one row lock.
+COUNT_SHARDS = 16
+
+
+class Target(models.Model):
+    """A person or body a call to action urges, e.g. the UN Security Council."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.CharField(
+        _("description"),
+        max_length=300,
+        blank=True,
+        help_text=_("Who they are, e.g. 'Prime Minister of Cambodia'."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallToAction(models.Model):
+    """What every kind of call to action shares: a demand in a statement."""
+
+    statement = models.ForeignKey(
+        "statements.Statement",
+        on_delete=models.CASCADE,
+        related_name="%(class)ss",
+        verbose_name=_("statement"),
+    )
+    target = models.ForeignKey(
+        Target, on_delete=models.PROTECT, related_name="+", verbose_name=_("target")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    demand = models.TextField(_("demand"), help_text=_("What the target must do."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PetitionQuerySet(models.QuerySet):
+    def open(self) -> "PetitionQuerySet":
+        now = timezone.now()
+        return self.filter(
+            Q(closes_at__isnull=True) | Q(closes_at__gt=now),
+            state=Petition.State.OPEN,
+            opens_at__lte=now,
+        )
+
+    def public(self) -> "PetitionQuerySet":
+        from statements.models import Statement
+
+        return self.filter(statement__in=Statement.objects.visible())
+
+
+class Petition(CallToAction):
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        DELIVERED = "delivered", _("Delivered")
+        WON = "won", _("Won")
+
+    goal = models.PositiveIntegerField(_("signature goal"), default=1000)
+    opens_at = models.DateTimeField(_("opens at"), default=timezone.now)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.OPEN
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    won_at = models.DateTimeField(_("won at"), null=True, blank=True)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta(CallToAction.Meta):
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(goal__gt=0), name="petition_goal_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__isnull=True) | Q(closes_at__gt=F("opens_at")),
+                name="petition_closes_after_opening",
+                violation_error_message=_("A petition must close after it opens."),
+            ),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("actions:sign", kwargs={"slug": self.slug})
+
+    @property
+    def is_open(self) -> bool:
+        now = timezone.now()
+        return (
+            self.state == self.State.OPEN
+            and self.opens_at <= now
+            and (self.closes_at is None or self.closes_at > now)
+        )
+
+    def close(self) -> bool:
+        """Stop accepting signatures. False if it was not open."""
+        return self._move(self.State.OPEN, self.State.CLOSED, "closed_at")
+
+    def mark_delivered(self) -> bool:
+        return self._move(self.State.CLOSED, self.State.DELIVERED, "delivered_at")
+
+    def mark_won(self) -> bool:
+        self.close()
+        return self._move(self.State.DELIVERED, self.State.WON, "won_at") or (
+            self._move(self.State.CLOSED, self.State.WON, "won_at")
+        )
+
+    def _move(self, source: str, target: str, stamp: str) -> bool:
+        now = timezone.now()
+        updated = Petition.objects.filter(pk=self.pk, state=source).update(
+            state=target, **{stamp: now}
+        )
+        if updated:
+            self.state = target
+            setattr(self, stamp, now)
+        return updated == 1
+
+    def confirmed_count(self) -> int:
+        """Exact confirmed count from the counter rows (a handful of rows)."""
+        total = self.counters.aggregate(total=Sum("confirmed"))["total"]
+        return total or 0
+
+
+class PetitionCounter(models.Model):
+    """One shard of a petition's confirmed count; see COUNT_SHARDS."""
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="counters"
+    )
+    shard = models.PositiveSmallIntegerField()
+    confirmed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "shard"], name="one_counter_per_shard"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}/{self.shard}: {self.confirmed}"
+
+
+class SignatureQuerySet(models.QuerySet):
+    def confirmed(self) -> "SignatureQuerySet":
+        return self.filter(state=Signature.State.CONFIRMED)
+
+    def pending(self) -> "SignatureQuerySet":
+        return self.filter(state=Signature.State.PENDING)
+
+
+class Signature(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CONFIRMED = "confirmed", _("Confirmed")
+        INVALIDATED = "invalidated", _("Invalidated")
+
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("petition"),
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    # The address as typed, where email goes; canonical_email is what is unique.
+    email = models.EmailField(_("email"))
+    canonical_email = models.EmailField(_("canonical email"))
+    country = CountryField(_("country"))
+    wants_updates = models.BooleanField(_("wants updates"), default=False)
+    consent_version = models.CharField(
+        _("consent wording version"), max_length=40, blank=True
+    )
+    source = models.CharField(_("source"), max_length=60, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.PENDING
+    )
+    created_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    invalidated_at = models.DateTimeField(_("invalidated at"), null=True, blank=True)
+    emails_queued = models.PositiveSmallIntegerField(_("emails queued"), default=0)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        indexes = [
+            models.Index(fields=["petition", "state"]),
+            models.Index(fields=["canonical_email"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "canonical_email"],
+                name="one_signature_per_email",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="confirmed") | Q(confirmed_at__isnull=False),
+                name="signature_confirmed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="invalidated") | Q(invalidated_at__isnull=False),
+                name="signature_invalidated_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.canonical_email} on {self.petition_id}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def confirm(self) -> bool:
+        """Mark confirmed. False if it was not pending (safe to repeat)."""
+        now = timezone.now()
+        updated = Signature.objects.filter(pk=self.pk, state=self.State.PENDING).update(
+            state=self.State.CONFIRMED, confirmed_at=now
+        )
+        if updated:
+            self.state, self.confirmed_at = self.State.CONFIRMED, now
+        return updated == 1
+
+    def reserve_email(self) -> bool:
+        """Count one more email for this signature; False past the cap.
+
+        A conditional UPDATE, so concurrent re-signings cannot exceed the cap.
+        """
+        return (
+            Signature.objects.filter(
+                pk=self.pk, emails_queued__lt=settings.MAX_EMAILS_PER_SIGNATURE
+            ).update(emails_queued=F("emails_queued") + 1)
+            == 1
+        )
+
+
+class OutboundEmail(models.Model):
+    """One email to send (the outbox). Workers deliver rows, never twice."""
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm", _("Confirm your signature")
+        ALREADY_SIGNED = "already_signed", _("Already signed")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    to_email = models.EmailField(_("to"))
+    signature = models.ForeignKey(
+        Signature,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="emails",
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When the row is next due; the sweeper re-enqueues rows overdue by a margin.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    sending_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="queued"),
+                name="outbox_queued_due",
+            ),
+            models.Index(
+                fields=["sending_at"],
+                condition=Q(state="sending"),
+                name="outbox_sending_since",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False),
+                name="outbound_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} ({self.state})"

@@ -1,0 +1,23 @@
+from celery import Task, shared_task
+
+from actions import emails, services
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def send_email(self: Task, outbound_email_id: int) -> None:
+    """Deliver one queued email; a no-op unless the row is still queued."""
+    outbound = emails.claim(outbound_email_id)
+    if outbound is None:
+        return  # sent, failed, or in flight (the sweeper re-queues stale rows)
+    try:
+        emails.deliver(outbound)
+    except emails.TransientEmailError as exc:
+        if self.request.is_eager:
+            return  # in-process mode retries would spin; the sweeper retries
+        raise self.retry(countdown=exc.retry_in, exc=exc) from exc
+
+
+@shared_task
+def requeue_stale_emails() -> int:
+    """Enqueue outbox rows whose task was lost. Repeat-safe."""
+    return services.requeue_stale_emails()

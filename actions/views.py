@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.cache import cache_page
+from django.views.decorators.http import require_GET, require_http_methods
+
+from actions import services
+from actions.decorators import same_origin_post
+from actions.forms import (
+    UPDATES_CONSENT_VERSION,
+    ResendForm,
+    SignatureForm,
+    clean_source,
+)
+from actions.models import Petition, Signature
+
+
+def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
+    """What a page shows for each petition: its count, progress and form."""
+    counts = services.confirmed_counts(p.pk for p in petitions)
+    return [
+        {
+            "petition": petition,
+            "count": counts[petition.pk],
+            "percent": min(100, counts[petition.pk] * 100 // petition.goal),
+            "form": SignatureForm(
+                initial={"source": source}, auto_id=f"id_{petition.slug}_%s"
+            ),
+        }
+        for petition in petitions
+    ]
+
+
+def _public_petition(slug: str) -> Petition:
+    petitions = Petition.objects.public().select_related("statement", "target")
+    return get_object_or_404(petitions, slug=slug)
+
+
+@same_origin_post
+@require_http_methods(["GET", "POST"])
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _public_petition(slug)
+    source = clean_source(request.GET.get("source"))
+    form = SignatureForm(request.POST or None, initial={"source": source})
+    if petition.is_open and form.is_valid():
+        try:
+            services.sign_petition(
+                petition=petition,
+                consent_version=UPDATES_CONSENT_VERSION,
+                **form.cleaned_data,
+            )
+            return redirect("actions:check_email", slug=slug)
+        except services.PetitionClosed:
+            pass  # closed a moment ago: the page below says so
+    card = petition_cards([petition], source=source)[0] | {"form": form}
+    refused = request.method == "POST" and not petition.is_open
+    context = {"petition": petition, "card": card, "refused": refused}
+    return render(request, "actions/sign.html", context, status=409 if refused else 200)
+
+
+@require_GET
+def check_email(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _public_petition(slug)
+    return render(request, "actions/check_email.html", {"petition": petition})
+
+
+@same_origin_post
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows a button and changes nothing (mail scanners open links)."""
+    try:
+        signature = services.signature_from_token(token)
+    except (signing.BadSignature, Signature.DoesNotExist) as exc:
+        expired = isinstance(exc, signing.SignatureExpired)
+        return _invalid_link(request, slug, expired=expired)
+    if signature.petition.slug != slug:
+        return _invalid_link(request, slug, expired=False)
+    if request.method == "POST":
+        services.confirm_signature(signature=signature)
+        return redirect("actions:thanks", slug=slug)
+    return render(request, "actions/confirm.html", {"petition": signature.petition})
+
+
+def _invalid_link(request: HttpRequest, slug: str, *, expired: bool) -> HttpResponse:
+    petition = _public_petition(slug)
+    context = {"petition": petition, "expired": expired, "form": ResendForm()}
+    return render(request, "actions/confirm_invalid.html", context, status=400)
+
+
+@same_origin_post
+@require_http_methods(["POST"])
+def resend(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _public_petition(slug)
+    form = ResendForm(request.POST)
+    if form.is_valid():
+        services.resend_confirmation(
+            petition=petition, email=form.cleaned_data["email"]
+        )
+        return redirect("actions:check_email", slug=slug)
+    context = {"petition": petition, "expired": False, "form": form}
+    return render(request, "actions/confirm_invalid.html", context, status=400)
+
+
+@require_GET
+def thanks(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _public_petition(slug)
+    card = petition_cards([petition], source="")[0]
+    share_url = settings.SITE_URL + petition.statement.get_absolute_url()
+    context = {"petition": petition, "card": card, "share_url": share_url}
+    return render(request, "actions/thanks.html", context)
+
+
+@cache_page(settings.COUNT_CACHE_SECONDS, cache="pages")
+@require_GET
+def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
+    """The confirmed count as JSON; a CDN may serve it for a few seconds."""
+    petition = _public_petition(slug)
+    count = services.confirmed_counts([petition.pk])[petition.pk]
+    response = JsonResponse(
+        {
+            "petition": petition.slug,
+            "count": count,
+            "goal": petition.goal,
+            "state": petition.state,
+            "is_open": petition.is_open,
+        }
+    )
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.COUNT_CACHE_SECONDS,
+        stale_while_revalidate=30,
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

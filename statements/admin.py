@@ -1,0 +1,101 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from actions.models import Petition
+from statements.models import Quote, Statement, Topic
+from statements.views import render_statement
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "slug"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class QuoteInline(admin.StackedInline):
+    model = Quote
+    extra = 0
+    fields = [("speaker", "role"), "text", ("is_pull_quote", "position")]
+
+
+class PetitionInline(admin.StackedInline):
+    model = Petition
+    extra = 0
+    show_change_link = True
+    fields = [
+        ("title", "slug"),
+        "target",
+        "demand",
+        ("goal", "position"),
+        ("opens_at", "closes_at"),
+        "state",
+    ]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["target"]
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    list_display = ["title", "state", "publish_at", "preview_link"]
+    list_filter = ["state", "topics", "publish_at"]
+    search_fields = ["title", "standfirst", "body"]
+    date_hierarchy = "publish_at"
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["topics"]
+    readonly_fields = ["published_at", "archived_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "standfirst", "body", "background"]}),
+        (_("Publishing"), {"fields": ["state", "publish_at", "topics"]}),
+        (
+            _("History"),
+            {
+                "fields": ["published_at", "archived_at", "created_at", "updated_at"],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+    inlines = [QuoteInline, PetitionInline]
+    actions = ["publish", "archive"]
+
+    def get_urls(self) -> list:
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("<int:pk>/preview/", preview, name="statements_statement_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The public page as it will look, drafts included, for staff only."""
+        statement = get_object_or_404(Statement, pk=pk)
+        if not self.has_view_permission(request, statement):
+            raise admin.sites.PermissionDenied
+        return render_statement(request, statement)
+
+    @admin.display(description=_("Preview"))
+    def preview_link(self, obj: Statement) -> str:
+        url = reverse("admin:statements_statement_preview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Preview"))
+
+    @admin.action(description=_("Publish selected statements (now or at their time)"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Statement]) -> None:
+        done = sum(statement.publish() for statement in queryset)
+        self.message_user(
+            request,
+            ngettext("%d statement published.", "%d statements published.", done)
+            % done,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Archive selected statements"))
+    def archive(self, request: HttpRequest, queryset: QuerySet[Statement]) -> None:
+        for statement in queryset:
+            statement.archive()
+        self.message_user(request, _("Statements archived."), messages.SUCCESS)

@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control, cache_page
+from django.views.decorators.http import require_GET
+
+from actions.forms import clean_source
+from actions.views import petition_cards
+from statements.models import Statement, Topic
+from statements.services import render_markdown
+
+# Public pages set no cookie and carry nothing personal, so each web process and
+# any CDN in front may serve them for a few seconds: a reload storm costs one
+# render per process per interval.
+public_page = cache_page(settings.PAGE_CACHE_SECONDS, cache="pages")
+public_headers = cache_control(public=True)
+
+
+def _statement_list(
+    request: HttpRequest, statements, template: str, **extra
+) -> HttpResponse:
+    page = Paginator(statements.prefetch_related("topics"), 10).get_page(
+        request.GET.get("page")
+    )
+    return render(request, template, {"page_obj": page, **extra})
+
+
+@require_GET
+@public_headers
+@public_page
+def home(request: HttpRequest) -> HttpResponse:
+    return _statement_list(
+        request, Statement.objects.published(), "statements/home.html"
+    )
+
+
+@require_GET
+@public_headers
+@public_page
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = get_object_or_404(Topic, slug=slug)
+    statements = topic.statements.published()
+    return _statement_list(
+        request, statements, "statements/topic_detail.html", topic=topic
+    )
+
+
+@require_GET
+@public_headers
+@public_page
+def statement_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    statement = get_object_or_404(Statement.objects.visible(), slug=slug)
+    return render_statement(request, statement)
+
+
+def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse:
+    """The statement page; also the admin's preview of a draft."""
+    petitions = list(statement.petitions.select_related("target"))
+    context = {
+        "statement": statement,
+        "body_html": render_markdown(statement.body),
+        "background_html": render_markdown(statement.background),
+        "quotes": list(statement.quotes.all()),
+        "topics": list(statement.topics.all()),
+        "cards": petition_cards(
+            petitions, source=clean_source(request.GET.get("source"))
+        ),
+    }
+    return render(request, "statements/statement_detail.html", context)
