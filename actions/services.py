@@ -93,18 +93,19 @@ def sign_petition(
             )
     except IntegrityError:
         signature = Signature.objects.get(petition=petition, canonical_email=canonical)
-        if not signature.reserve_email():
+        invalidated = signature.state == Signature.State.INVALIDATED
+        if invalidated or not signature.reserve_email():
             return signature
         # The owner of the address gets the email, whoever typed it this time.
         email = signature.email
-    kind = (
-        OutboundEmail.Kind.ALREADY_SIGNED
-        if signature.state == Signature.State.CONFIRMED
-        else OutboundEmail.Kind.CONFIRM
-    )
-    if signature.state != Signature.State.INVALIDATED:
-        queue_email(kind=kind, to_email=email, signature=signature)
+    queue_email(kind=_reply_kind(signature), to_email=email, signature=signature)
     return signature
+
+
+def _reply_kind(signature: Signature) -> str:
+    if signature.state == Signature.State.CONFIRMED:
+        return OutboundEmail.Kind.ALREADY_SIGNED
+    return OutboundEmail.Kind.CONFIRM
 
 
 def queue_email(
@@ -155,14 +156,16 @@ def confirm_signature(*, signature: Signature) -> bool:
     """Confirm a signature and count it. Safe to repeat: False the second time."""
     if not signature.confirm():
         return False
-    _add_to_count(petition_id=signature.petition_id, delta=1)
+    add_to_count(petition_id=signature.petition_id, delta=1)
     # The supporter's next page shows their signature counted.
     key = _count_key(signature.petition_id)
     transaction.on_commit(lambda: cache.delete(key), robust=True)
     return True
 
 
-def _add_to_count(*, petition_id: int, delta: int) -> None:
+def add_to_count(*, petition_id: int, delta: int) -> None:
+    """Add delta to a petition's confirmed count; call inside the transaction
+    that changes the signatures it counts."""
     # An upsert on a random shard: no hot row, and shards appear as needed.
     table = connection.ops.quote_name(PetitionCounter._meta.db_table)
     with connection.cursor() as cursor:
@@ -217,12 +220,9 @@ def resend_confirmation(*, petition: Petition, email: str) -> None:
     with transaction.atomic():
         if not signature.reserve_email():
             return
-        kind = (
-            OutboundEmail.Kind.ALREADY_SIGNED
-            if signature.state == Signature.State.CONFIRMED
-            else OutboundEmail.Kind.CONFIRM
+        queue_email(
+            kind=_reply_kind(signature), to_email=signature.email, signature=signature
         )
-        queue_email(kind=kind, to_email=signature.email, signature=signature)
 
 
 def requeue_stale_emails() -> int:

@@ -120,7 +120,8 @@ class Statement(models.Model):
         self.state = (
             self.State.SCHEDULED if self.publish_at > now else self.State.PUBLISHED
         )
-        self.published_at = now if self.state == self.State.PUBLISHED else None
+        is_published = self.state == self.State.PUBLISHED
+        self.published_at = self.publish_at if is_published else None
         self.save(update_fields=["state", "publish_at", "published_at", "updated_at"])
         return True
 

@@ -57,11 +57,13 @@ def statement_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse:
     """The statement page; also the admin's preview of a draft."""
     petitions = list(statement.petitions.select_related("target"))
+    quotes = list(statement.quotes.all())
     context = {
         "statement": statement,
         "body_html": render_markdown(statement.body),
         "background_html": render_markdown(statement.background),
-        "quotes": list(statement.quotes.all()),
+        "quotes": quotes,
+        "pull_quote": next((q for q in quotes if q.is_pull_quote), None),
         "topics": list(statement.topics.all()),
         "cards": petition_cards(
             petitions, source=clean_source(request.GET.get("source"))

@@ -1,0 +1,109 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from actions.models import Petition, PetitionCounter, Target
+from statements.models import Quote, Statement, Topic
+
+pytestmark = pytest.mark.django_db
+
+DEMO_MODELS = [Statement, Quote, Topic, Target, Petition, PetitionCounter]
+
+
+def _load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    counts = {model.__name__: model.objects.count() for model in DEMO_MODELS}
+    return counts | {"users": get_user_model().objects.count()}
+
+
+def test_running_the_demo_twice_creates_nothing_new(monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+    first = _counts()
+
+    _load_demo()
+
+    assert _counts() == first
+    assert first["Statement"] == 2
+    assert first["Petition"] == 3
+    assert first["users"] == 1
+
+
+def test_demo_statement_is_published_with_one_pull_quote(monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+    _load_demo()
+
+    statement = Statement.objects.get(slug="cambodia-cancel-myanmar-visit")
+    assert statement.is_public
+    assert statement.quotes.filter(is_pull_quote=True).count() == 1
+    assert statement.topics.count() >= 4
+    assert sorted(p.goal for p in statement.petitions.all()) == [10_000, 50_000]
+
+
+def test_demo_statement_page_shows_both_petitions_targets(client, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    output = _load_demo()
+    statement = Statement.objects.get(slug="cambodia-cancel-myanmar-visit")
+
+    response = client.get(statement.get_absolute_url())
+
+    assert response.status_code == 200
+    assert "Prime Minister of Cambodia" in response.text
+    assert "UN Security Council" in response.text
+    assert response.text.count('class="sign-form"') == 2
+    assert statement.get_absolute_url() in output
+
+
+def test_demo_has_a_closed_petition_with_a_final_count(client, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+    closed = Petition.objects.get(state=Petition.State.CLOSED)
+
+    response = client.get(closed.statement.get_absolute_url())
+
+    assert response.status_code == 200
+    assert closed.confirmed_count() > 0
+    assert f"{closed.confirmed_count():,}" in response.text
+    assert "no longer takes signatures" in response.text
+
+
+def test_home_page_lists_both_demo_statements(client, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+
+    response = client.get("/")
+
+    assert response.text.count('class="statement-item"') == 2
+
+
+def test_demo_admin_gets_a_generated_password_that_a_rerun_keeps(monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    output = _load_demo()
+    password = output.split("password: ")[1].split()[0]
+
+    rerun = _load_demo()
+
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert admin.check_password(password)
+    assert "unchanged" in rerun
+
+
+def test_demo_admin_password_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+    monkeypatch.setenv("ADMIN_PASSWORD", "a-long-demo-passphrase")
+
+    output = _load_demo()
+
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.check_password("a-long-demo-passphrase")
+    assert "ADMIN_PASSWORD" in output
