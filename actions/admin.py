@@ -19,6 +19,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Deleting would desynchronise counts; erasure is its own workflow.
+        return False
+
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):

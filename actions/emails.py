@@ -65,6 +65,9 @@ def deliver(outbound: OutboundEmail) -> None:
             raise _defer(outbound, exc) from exc
         _fail(outbound, exc)
     except smtplib.SMTPRecipientsRefused as exc:
+        # A 4xx at RCPT is greylisting or a full mailbox: try again later.
+        if all(400 <= code < 500 for code, _ in exc.recipients.values()):
+            raise _defer(outbound, exc) from exc
         _fail(outbound, exc)
     except TRANSIENT_ERRORS as exc:
         raise _defer(outbound, exc) from exc

@@ -60,7 +60,8 @@ class SignatureForm(forms.Form):
 def _clean_name(value: str) -> str:
     # Line breaks and control characters have no place in a name, and would
     # otherwise reach email headers and spreadsheets.
-    cleaned = " ".join("".join(ch for ch in value if ch.isprintable()).split())
+    spaced = " ".join(value.split())  # line breaks and tabs become one space
+    cleaned = "".join(ch for ch in spaced if ch.isprintable()).strip()
     if not cleaned:
         raise forms.ValidationError(_("Please enter your name."))
     return cleaned

@@ -237,7 +237,7 @@ def requeue_stale_emails() -> int:
     OutboundEmail.objects.filter(
         state=OutboundEmail.State.SENDING,
         sending_at__lt=now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_AFTER),
-    ).update(state=OutboundEmail.State.QUEUED, next_attempt_at=now)
+    ).update(state=OutboundEmail.State.QUEUED)  # its due time is past: sent below
     stale = OutboundEmail.objects.filter(
         state=OutboundEmail.State.QUEUED,
         next_attempt_at__lt=now - timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),

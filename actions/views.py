@@ -70,21 +70,23 @@ def check_email(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """GET shows a button and changes nothing (mail scanners open links)."""
+    petition = _public_petition(slug)
     try:
         signature = services.signature_from_token(token)
     except (signing.BadSignature, Signature.DoesNotExist) as exc:
         expired = isinstance(exc, signing.SignatureExpired)
-        return _invalid_link(request, slug, expired=expired)
-    if signature.petition.slug != slug:
-        return _invalid_link(request, slug, expired=False)
+        return _invalid_link(request, petition, expired=expired)
+    if signature.petition_id != petition.pk:
+        return _invalid_link(request, petition, expired=False)
     if request.method == "POST":
         services.confirm_signature(signature=signature)
         return redirect("actions:thanks", slug=slug)
-    return render(request, "actions/confirm.html", {"petition": signature.petition})
+    return render(request, "actions/confirm.html", {"petition": petition})
 
 
-def _invalid_link(request: HttpRequest, slug: str, *, expired: bool) -> HttpResponse:
-    petition = _public_petition(slug)
+def _invalid_link(
+    request: HttpRequest, petition: Petition, *, expired: bool
+) -> HttpResponse:
     context = {"petition": petition, "expired": expired, "form": ResendForm()}
     return render(request, "actions/confirm_invalid.html", context, status=400)
 

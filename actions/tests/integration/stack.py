@@ -1,0 +1,293 @@
+"""The real parts the integration tests run: the site as in production
+(gunicorn, a Celery worker and beat, configured only through environment
+variables), a Redis server of a test's own, and an SMTP server that keeps
+what it receives.
+"""
+
+import email
+import http.client
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlencode
+
+from aiosmtpd.controller import Controller
+from django.conf import settings
+
+BIN = Path(sys.executable).parent
+# aiosmtpd logs every SMTP command at INFO.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[^\s/]+/")
+COUNT_ON_PAGE = re.compile(r"data-count>([\d,]+)<")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    timeout: float,
+    interval: float = 0.2,
+    message: str | Callable[[], str] = "condition",
+) -> object:
+    """Poll until condition() is truthy and return it; fail after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            text = message() if callable(message) else message
+            raise AssertionError(f"Timed out after {timeout} s waiting for: {text}")
+        time.sleep(interval)
+
+
+class Mailbox:
+    """An SMTP server on a free port that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._received: list[tuple[str, EmailMessage]] = []
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            for recipient in envelope.rcpt_tos:
+                self._received.append((recipient.lower(), message))
+        return "250 Message accepted for delivery"
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for to, m in self._received if to == address.lower()]
+
+    def count_by_recipient(self, addresses: set[str]) -> Counter:
+        """How many messages each of these addresses got (lower case)."""
+        wanted = {a.lower() for a in addresses}
+        with self._lock:
+            return Counter(to for to, _ in self._received if to in wanted)
+
+    def wait_for(self, address: str, *, timeout: float = 30) -> EmailMessage:
+        """The first message to this address, waiting for it to arrive."""
+        messages = wait_until(
+            lambda: self.messages_to(address),
+            timeout=timeout,
+            message=f"an email to {address}",
+        )
+        return messages[0]
+
+
+def text_body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def confirmation_link(message: EmailMessage) -> str:
+    match = CONFIRM_LINK.search(text_body(message))
+    assert match, f"No confirmation link in:\n{text_body(message)}"
+    return match.group(0)
+
+
+@dataclass
+class Response:
+    status: int
+    location: str
+    text: str
+
+
+class PrivateRedis:
+    """A redis-server of a test's own on a free port, to stop and restart."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._log = log_dir / "redis.log"
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--logfile", str(self._log)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_until(self.answers, timeout=10, message=f"redis-server on {self.port}")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            _end(self._process)
+            self._process = None
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@dataclass
+class Stack:
+    """The site, a Celery worker and Celery beat, as separate processes."""
+
+    redis_url: str
+    database_url: str
+    smtp_port: int
+    log_dir: Path
+    web_workers: int = 2
+    port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """What production would set; nothing else reaches the processes."""
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("PYTEST", "CELERY_", "DJANGO_"))
+        }
+        return inherited | {
+            "CAMPAIGN_ENV": "development",
+            "DEBUG": "0",
+            "HTTPS": "0",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(self.smtp_port),
+            "SITE_URL": self.url,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "OUTBOX_REQUEUE_AFTER": "2",
+            "OUTBOX_SWEEP_INTERVAL": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start(self) -> None:
+        self._spawn(
+            "web",
+            [BIN / "gunicorn", "campaign.wsgi", "--bind", f"127.0.0.1:{self.port}"]
+            + ["--workers", str(self.web_workers), "--graceful-timeout", "5"],
+        )
+        self._spawn(
+            "worker",
+            [BIN / "celery", "-A", "campaign", "worker", "--loglevel", "INFO"]
+            + ["--queues", "transactional,default", "--concurrency", "2"],
+        )
+        schedule = self.log_dir / "celerybeat-schedule"
+        self._spawn(
+            "beat",
+            [BIN / "celery", "-A", "campaign", "beat", "--loglevel", "INFO"]
+            + ["--schedule", str(schedule)],
+        )
+        wait_until(
+            self._web_answers, timeout=60, message=lambda: "gunicorn\n" + self.logs()
+        )
+        wait_until(
+            lambda: " ready." in self._log("worker"),
+            timeout=60,
+            message=lambda: "the Celery worker\n" + self.logs(),
+        )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            _end(process)
+        self.processes.clear()
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> Response:
+        """One request without following redirects, as a script sends it."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            body = urlencode(form or {}) if method == "POST" else None
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return Response(
+                status=response.status,
+                location=response.getheader("Location", ""),
+                text=response.read().decode(),
+            )
+        finally:
+            connection.close()
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, form: dict[str, str] | None = None) -> Response:
+        return self.request("POST", path, form)
+
+    def logs(self, lines: int = 30) -> str:
+        """The end of every process's log, for failure messages."""
+        return "\n".join(
+            f"--- {name} ---\n" + "\n".join(self._log(name).splitlines()[-lines:])
+            for name in self.processes
+        )
+
+    def _spawn(self, name: str, command: list) -> None:
+        log = open(self.log_dir / f"{name}.log", "w")
+        self.processes[name] = subprocess.Popen(
+            [str(part) for part in command],
+            cwd=settings.BASE_DIR,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def _log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def _web_answers(self) -> bool:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited early\n{self.logs()}")
+        try:
+            return self.get("/healthz").status == 200
+        except OSError:
+            return False
+
+
+def _end(process: subprocess.Popen) -> None:
+    """Stop a process and its children (its own session), gently first."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=5)

@@ -1,0 +1,66 @@
+"""Nothing lost when Redis goes down: signings made during the outage are
+acknowledged as usual, and each gets its confirmation email once it is back.
+
+The stack here runs on a Redis server of the test's own, never the shared one.
+"""
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from actions.models import OutboundEmail, Signature
+from actions.tests.factories import make_petition
+from actions.tests.integration.stack import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+SIGNINGS = 100
+
+
+@pytest.fixture
+def outage_stack(start_stack, private_redis, tmp_path):
+    stack = start_stack(redis_url=private_redis.url, log_dir=tmp_path)
+    yield stack
+    stack.stop()
+
+
+def test_signatures_made_while_redis_is_down_get_one_email_each_once_it_is_back(
+    outage_stack, private_redis, mailbox, sign_data
+):
+    petition = make_petition()
+    sign_path = reverse("actions:sign", kwargs={"slug": petition.slug})
+    check_email_path = reverse("actions:check_email", kwargs={"slug": petition.slug})
+    addresses = {f"outage{n}@example.org" for n in range(SIGNINGS)}
+
+    private_redis.stop()
+    started = time.monotonic()
+    responses = [
+        outage_stack.post(sign_path, sign_data | {"email": address})
+        for address in sorted(addresses)
+    ]
+    signing_took = time.monotonic() - started
+    time.sleep(3)  # the sweeper's turn comes and goes with the broker still down
+    private_redis.start()
+
+    assert {(r.status, r.location) for r in responses} == {(302, check_email_path)}
+    assert Signature.objects.filter(petition=petition).count() == SIGNINGS
+    print(f"{SIGNINGS} signings with Redis down took {signing_took:.1f} s")
+    wait_until(
+        lambda: set(mailbox.count_by_recipient(addresses)) == addresses,
+        timeout=120,
+        interval=0.5,
+        message=lambda: (
+            f"{SIGNINGS} emails, got {len(mailbox.count_by_recipient(addresses))}\n"
+            + outage_stack.logs()
+        ),
+    )
+    print(f"all emails arrived {time.monotonic() - started:.1f} s after the outage")
+    time.sleep(4)  # a few more sweeps, which must not send anything again
+    received = mailbox.count_by_recipient(addresses)
+    assert set(received.values()) == {1}, received.most_common(5)
+    assert set(
+        OutboundEmail.objects.filter(signature__petition=petition).values_list(
+            "state", flat=True
+        )
+    ) == {OutboundEmail.State.SENT}

@@ -1,0 +1,192 @@
+import pytest
+from django.urls import reverse
+
+from actions.models import OutboundEmail, Petition, Signature
+from actions.services import confirm_signature
+from actions.tests.factories import make_petition, make_signature
+
+pytestmark = pytest.mark.django_db
+
+SIGNATURES = reverse("admin:actions_signature_changelist")
+PETITIONS = reverse("admin:actions_petition_changelist")
+
+
+def _listed(response) -> list:
+    assert response.status_code == 200
+    return list(response.context["cl"].result_list)
+
+
+# signatures
+
+
+def test_the_signature_list_filters_by_petition(admin_client, statement):
+    first, second = make_petition(statement), make_petition(statement)
+    mine = [make_signature(first), make_signature(first)]
+    make_signature(second)
+
+    response = admin_client.get(SIGNATURES, {"petition__id__exact": first.pk})
+
+    assert sorted(s.pk for s in _listed(response)) == sorted(s.pk for s in mine)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ada.lovelace@gmail.com",
+        "AdaLovelace@GMAIL.com",
+        "a.d.a.lovelace+petition@googlemail.com",
+        " adalovelace@gmail.com ",
+    ],
+)
+def test_searching_any_spelling_of_an_address_finds_the_signature(
+    admin_client, petition, typed
+):
+    signature = make_signature(petition, email="Ada.Lovelace@gmail.com")
+    make_signature(petition, email="someone@example.org")
+
+    response = admin_client.get(SIGNATURES, {"q": typed})
+
+    assert _listed(response) == [signature]
+
+
+def test_searching_by_last_name_still_works(admin_client, petition):
+    signature = make_signature(petition, last_name="Lovelace")
+    make_signature(petition, last_name="Babbage")
+
+    response = admin_client.get(SIGNATURES, {"q": "lovelace"})
+
+    assert _listed(response) == [signature]
+
+
+def test_signatures_cannot_be_added_in_the_admin(admin_client):
+    response = admin_client.get(reverse("admin:actions_signature_add"))
+
+    assert response.status_code == 403
+
+
+def test_a_signature_can_be_seen_but_not_changed(admin_client, petition):
+    signature = make_signature(petition, first_name="Ada")
+    url = reverse("admin:actions_signature_change", args=[signature.pk])
+
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert "Ada" in page.content.decode()
+
+    response = admin_client.post(
+        url,
+        {
+            "petition": petition.pk,
+            "first_name": "Mallory",
+            "last_name": "X",
+            "email": "mallory@example.org",
+            "canonical_email": "mallory@example.org",
+            "country": "KH",
+            "state": Signature.State.CONFIRMED,
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 403
+    signature.refresh_from_db()
+    assert signature.first_name == "Ada"
+    assert signature.state == Signature.State.PENDING
+
+
+# petitions
+
+
+def _act(admin_client, action: str, *petitions: Petition):
+    return admin_client.post(
+        PETITIONS,
+        {"action": action, "_selected_action": [p.pk for p in petitions]},
+    )
+
+
+def test_the_close_action_closes_open_petitions(admin_client, statement):
+    first, second = make_petition(statement), make_petition(statement)
+
+    response = _act(admin_client, "close", first, second)
+
+    assert response.status_code == 302
+    for petition in (first, second):
+        petition.refresh_from_db()
+        assert petition.state == Petition.State.CLOSED
+        assert petition.closed_at is not None
+    messages = [str(m) for m in admin_client.get(PETITIONS).context["messages"]]
+    assert "2 petition(s) updated." in messages
+
+
+def test_the_deliver_action_moves_only_closed_petitions(admin_client, statement):
+    closed, still_open = make_petition(statement), make_petition(statement)
+    closed.close()
+
+    _act(admin_client, "mark_delivered", closed, still_open)
+
+    closed.refresh_from_db()
+    still_open.refresh_from_db()
+    assert closed.state == Petition.State.DELIVERED
+    assert closed.delivered_at is not None
+    assert still_open.state == Petition.State.OPEN
+    assert still_open.delivered_at is None
+
+
+def test_the_won_action_marks_delivered_petitions_won(admin_client, petition):
+    petition.close()
+    petition.mark_delivered()
+
+    _act(admin_client, "mark_won", petition)
+
+    petition.refresh_from_db()
+    assert petition.state == Petition.State.WON
+    assert petition.won_at is not None
+
+
+def test_the_petition_list_shows_confirmed_counts(admin_client, petition):
+    confirm_signature(signature=make_signature(petition))
+    make_signature(petition)
+
+    response = admin_client.get(PETITIONS)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert f'{SIGNATURES}?petition__id__exact={petition.pk}"' in content
+    assert '<td class="field-confirmed">1</td>' in content
+
+
+def test_the_petition_forms_open(admin_client, petition):
+    add = admin_client.get(reverse("admin:actions_petition_add"))
+    change = admin_client.get(
+        reverse("admin:actions_petition_change", args=[petition.pk])
+    )
+
+    assert add.status_code == 200
+    assert change.status_code == 200
+
+
+# the outbox
+
+
+def test_the_outbox_list_opens(admin_client, petition):
+    signature = make_signature(petition, email="ada@example.org")
+    OutboundEmail.objects.create(
+        kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature
+    )
+
+    response = admin_client.get(reverse("admin:actions_outboundemail_changelist"))
+
+    assert len(_listed(response)) == 1
+    assert "ada@example.org" in response.content.decode()
+
+
+def test_outbox_rows_cannot_be_added_or_changed(admin_client, petition):
+    signature = make_signature(petition)
+    outbound = OutboundEmail.objects.create(
+        kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature
+    )
+    change = reverse("admin:actions_outboundemail_change", args=[outbound.pk])
+
+    add = reverse("admin:actions_outboundemail_add")
+    assert admin_client.get(add).status_code == 403
+    assert admin_client.post(change, {"state": "sent"}).status_code == 403
+    assert OutboundEmail.objects.get().state == OutboundEmail.State.QUEUED

@@ -1,0 +1,312 @@
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from actions.emails import TransientEmailError
+from actions.models import OutboundEmail, Petition, Signature
+from actions.services import sign_petition
+from actions.tasks import requeue_stale_emails, send_email
+from actions.tests.factories import make_signature
+from actions.tests.smtp import Mailbox, free_port, smtp_mailers, smtp_server
+
+pytestmark = pytest.mark.django_db
+
+
+def _queue(petition: Petition, **fields: object) -> OutboundEmail:
+    signature = make_signature(petition)
+    return OutboundEmail.objects.create(
+        kind=OutboundEmail.Kind.CONFIRM,
+        to_email=signature.email,
+        signature=signature,
+        **fields,
+    )
+
+
+def _ago(seconds: int):
+    return timezone.now() - timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def closed_port_mailers(settings):
+    """SMTP pointed at a port nothing listens on: the mail server is down."""
+    settings.MAILERS = smtp_mailers(free_port())
+
+
+# send_email
+
+
+def test_send_email_delivers_once(petition, mailoutbox):
+    outbound = _queue(petition)
+
+    send_email(outbound.pk)
+    send_email(outbound.pk)
+
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [outbound.to_email]
+    outbound.refresh_from_db()
+    assert outbound.state == OutboundEmail.State.SENT
+    assert outbound.sent_at is not None
+    assert outbound.attempts == 1
+    assert outbound.last_error == ""
+
+
+@pytest.mark.parametrize(
+    "state",
+    [OutboundEmail.State.SENDING, OutboundEmail.State.SENT, OutboundEmail.State.FAILED],
+)
+def test_send_email_leaves_rows_that_are_not_queued_alone(petition, mailoutbox, state):
+    fields = {"state": state}
+    if state == OutboundEmail.State.SENT:
+        fields["sent_at"] = timezone.now()
+    outbound = _queue(petition, **fields)
+
+    send_email(outbound.pk)
+
+    assert mailoutbox == []
+    assert OutboundEmail.objects.get().state == state
+
+
+def test_send_email_for_a_missing_row_does_nothing(db, mailoutbox):
+    send_email(987654)
+
+    assert mailoutbox == []
+
+
+def test_send_email_through_a_real_smtp_server(petition, settings):
+    mailbox = Mailbox()
+    outbound = _queue(petition)
+
+    with smtp_server(mailbox) as port:
+        settings.MAILERS = smtp_mailers(port)
+        send_email(outbound.pk)
+        send_email(outbound.pk)
+
+    assert [rcpt for _, rcpt, _ in mailbox.envelopes] == [[outbound.to_email]]
+    outbound.refresh_from_db()
+    assert outbound.state == OutboundEmail.State.SENT
+    assert outbound.sent_at is not None
+
+
+# failures
+
+
+def test_a_mail_server_that_is_down_puts_the_row_back_in_the_queue(
+    petition, closed_port_mailers
+):
+    outbound = _queue(petition)
+    before = timezone.now()
+
+    with pytest.raises(TransientEmailError):
+        send_email(outbound.pk)  # called directly, the retry surfaces the error
+
+    outbound.refresh_from_db()
+    assert outbound.state == OutboundEmail.State.QUEUED
+    assert outbound.attempts == 1
+    assert outbound.next_attempt_at >= before + timedelta(seconds=2)
+    assert "ConnectionRefusedError" in outbound.last_error
+    assert outbound.sent_at is None
+
+
+def test_each_failed_attempt_waits_longer(petition, closed_port_mailers):
+    outbound = _queue(petition)
+    delays = []
+
+    for _ in range(3):
+        before = timezone.now()
+        with pytest.raises(TransientEmailError) as error:
+            send_email(outbound.pk)
+        outbound.refresh_from_db()
+        assert outbound.next_attempt_at > before
+        delays.append(error.value.retry_in)
+
+    assert delays == [2, 4, 8]
+    assert outbound.attempts == 3
+    assert outbound.state == OutboundEmail.State.QUEUED
+
+
+def test_signing_while_the_mail_server_is_down_keeps_everything(
+    petition, closed_port_mailers, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_petition(
+            petition=petition,
+            first_name="Ada",
+            last_name="Lovelace",
+            email="ada@example.org",
+            country="KH",
+            wants_updates=False,
+            consent_version="",
+        )
+
+    assert Signature.objects.get().state == Signature.State.PENDING
+    outbound = OutboundEmail.objects.get()
+    assert outbound.state == OutboundEmail.State.QUEUED
+    assert outbound.attempts == 1
+    assert outbound.last_error
+
+
+@pytest.mark.parametrize(
+    "mailbox",
+    [
+        Mailbox(rcpt_reply="550 5.1.1 No such user"),
+        Mailbox(data_reply="554 5.7.1 Message rejected"),
+    ],
+    ids=["rcpt-550", "data-554"],
+)
+def test_a_permanent_refusal_marks_the_row_failed(petition, settings, mailbox):
+    outbound = _queue(petition)
+
+    with smtp_server(mailbox) as port:
+        settings.MAILERS = smtp_mailers(port)
+        send_email(outbound.pk)
+        send_email(outbound.pk)
+
+    outbound.refresh_from_db()
+    assert outbound.state == OutboundEmail.State.FAILED
+    assert outbound.failed_at is not None
+    assert outbound.attempts == 1
+    assert "55" in outbound.last_error
+    assert mailbox.envelopes == []
+
+
+@pytest.mark.parametrize(
+    "mailbox",
+    [
+        Mailbox(rcpt_reply="451 4.7.1 Greylisted, try again later"),
+        Mailbox(data_reply="451 4.3.0 Temporary failure"),
+    ],
+    ids=["rcpt-451", "data-451"],
+)
+def test_a_temporary_refusal_puts_the_row_back_in_the_queue(
+    petition, settings, mailbox
+):
+    outbound = _queue(petition)
+    before = timezone.now()
+
+    with smtp_server(mailbox) as port:
+        settings.MAILERS = smtp_mailers(port)
+        with pytest.raises(TransientEmailError):
+            send_email(outbound.pk)
+
+    outbound.refresh_from_db()
+    assert outbound.state == OutboundEmail.State.QUEUED
+    assert outbound.next_attempt_at > before
+    assert "451" in outbound.last_error
+    assert outbound.failed_at is None
+
+
+# requeue_stale_emails
+
+
+@override_settings(OUTBOX_REQUEUE_AFTER=60)
+def test_the_sweeper_sends_queued_rows_whose_task_was_lost(petition, mailoutbox):
+    stale = _queue(petition, next_attempt_at=_ago(120))
+    fresh = _queue(petition)
+
+    assert requeue_stale_emails() == 1
+
+    assert [m.to for m in mailoutbox] == [[stale.to_email]]
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.state == OutboundEmail.State.SENT
+    assert fresh.state == OutboundEmail.State.QUEUED
+
+
+@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
+def test_the_sweeper_sends_rows_a_dead_worker_left_sending(petition, mailoutbox):
+    stuck = _queue(
+        petition,
+        state=OutboundEmail.State.SENDING,
+        sending_at=_ago(700),
+        next_attempt_at=_ago(701),
+        attempts=1,
+    )
+
+    requeue_stale_emails()
+
+    stuck.refresh_from_db()
+    assert stuck.state == OutboundEmail.State.SENT
+    assert stuck.attempts == 2
+    assert [m.to for m in mailoutbox] == [[stuck.to_email]]
+
+
+@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
+def test_the_sweeper_puts_rows_a_dead_worker_left_sending_back_in_the_queue(
+    petition, closed_port_mailers
+):
+    stuck = _queue(
+        petition,
+        state=OutboundEmail.State.SENDING,
+        sending_at=_ago(700),
+        next_attempt_at=_ago(701),
+    )
+
+    requeue_stale_emails()
+
+    stuck.refresh_from_db()
+    assert stuck.state == OutboundEmail.State.QUEUED
+    assert stuck.sending_at is not None
+
+
+@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
+def test_the_sweeper_leaves_rows_that_are_being_sent_alone(petition, mailoutbox):
+    busy = _queue(
+        petition,
+        state=OutboundEmail.State.SENDING,
+        sending_at=_ago(10),
+        next_attempt_at=_ago(11),
+    )
+
+    assert requeue_stale_emails() == 0
+
+    busy.refresh_from_db()
+    assert busy.state == OutboundEmail.State.SENDING
+    assert mailoutbox == []
+
+
+def test_the_sweeper_leaves_sent_and_failed_rows_alone(petition, mailoutbox):
+    _queue(
+        petition,
+        state=OutboundEmail.State.SENT,
+        sent_at=_ago(999),
+        next_attempt_at=_ago(999),
+    )
+    _queue(petition, state=OutboundEmail.State.FAILED, next_attempt_at=_ago(999))
+
+    assert requeue_stale_emails() == 0
+
+    assert mailoutbox == []
+
+
+@override_settings(OUTBOX_REQUEUE_AFTER=0)
+def test_an_email_deferred_while_the_server_was_down_is_sent_later(
+    petition, settings, mailoutbox
+):
+    outbound = _queue(petition)
+    settings.MAILERS = smtp_mailers(free_port())
+    with pytest.raises(TransientEmailError):
+        send_email(outbound.pk)
+    # The server is back, and the backoff is over.
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    }
+    OutboundEmail.objects.filter(pk=outbound.pk).update(next_attempt_at=_ago(1))
+
+    assert requeue_stale_emails() == 1
+
+    outbound.refresh_from_db()
+    assert outbound.state == OutboundEmail.State.SENT
+    assert outbound.attempts == 2
+    assert len(mailoutbox) == 1
+
+
+@override_settings(OUTBOX_REQUEUE_AFTER=60)
+def test_the_sweeper_is_repeat_safe(petition, mailoutbox):
+    _queue(petition, next_attempt_at=_ago(120))
+
+    requeue_stale_emails()
+    requeue_stale_emails()
+
+    assert len(mailoutbox) == 1

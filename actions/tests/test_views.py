@@ -1,0 +1,476 @@
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.core.cache import caches
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from actions.forms import UPDATES_CONSENT_VERSION
+from actions.models import OutboundEmail, Petition, Signature
+from actions.services import (
+    confirm_signature,
+    make_confirmation_token,
+)
+from actions.tests.factories import make_petition, make_signature
+from statements.models import Statement
+from statements.tests.factories import make_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(name: str, petition: Petition, **kwargs: str) -> str:
+    return reverse(f"actions:{name}", kwargs={"slug": petition.slug, **kwargs})
+
+
+def _confirm_url(signature: Signature, petition: Petition | None = None) -> str:
+    token = make_confirmation_token(signature)
+    return _url("confirm", petition or signature.petition, token=token)
+
+
+def _count(client, petition: Petition) -> dict:
+    caches["pages"].clear()  # the count page is cached; read past it
+    return json.loads(client.get(_url("count", petition)).content)
+
+
+# signing
+
+
+def test_a_supporter_signs_from_the_statement_page(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    page = client.get(petition.statement.get_absolute_url())
+    assert page.status_code == 200
+    assert _url("sign", petition) in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("sign", petition), sign_data)
+
+    assert response.status_code == 302
+    assert response["Location"] == _url("check_email", petition)
+    signature = Signature.objects.get()
+    assert signature.state == Signature.State.PENDING
+    assert signature.source == "newsletter"
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["ada@example.org"]
+    check = client.get(response["Location"])
+    assert check.status_code == 200
+    assert "Check your email" in check.content.decode()
+
+
+def test_the_sign_page_carries_the_source_into_the_form(client, petition):
+    response = client.get(_url("sign", petition), {"source": "share-whatsapp"})
+
+    assert response.status_code == 200
+    assert 'value="share-whatsapp"' in response.content.decode()
+
+
+def test_signing_with_consent_records_the_wording_version(client, petition, sign_data):
+    client.post(_url("sign", petition), sign_data | {"wants_updates": "on"})
+
+    signature = Signature.objects.get()
+    assert signature.wants_updates is True
+    assert signature.consent_version == UPDATES_CONSENT_VERSION
+
+
+def test_signing_without_consent_records_no_wording_version(
+    client, petition, sign_data
+):
+    client.post(_url("sign", petition), sign_data)
+
+    signature = Signature.objects.get()
+    assert signature.wants_updates is False
+    assert signature.consent_version == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "ada-at-example.org", "Enter a valid email address."),
+        ("first_name", "", "This field is required."),
+        ("country", "XX", "Select a valid choice. XX is not one of the available"),
+        ("first_name", "   ", "This field is required."),
+        ("last_name", "\x07\x1b\u200b", "Please enter your name."),
+    ],
+)
+def test_invalid_input_shows_the_form_again_with_errors_and_saves_nothing(
+    client,
+    petition,
+    sign_data,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    field,
+    value,
+    message,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("sign", petition), sign_data | {field: value})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Please correct the errors below." in content
+    assert message in content
+    assert Signature.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_signing_eight_times_shows_the_same_page_and_sends_five_emails(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    responses = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(8):
+            responses.append(client.post(_url("sign", petition), sign_data))
+
+    assert {(r.status_code, r["Location"]) for r in responses} == {
+        (302, _url("check_email", petition))
+    }
+    assert Signature.objects.count() == 1
+    assert len(mailoutbox) == 5
+
+
+def test_signing_with_a_confirmed_address_looks_the_same_as_a_new_one(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    signature = make_signature(petition, email="Ada.Lovelace@gmail.com")
+    confirm_signature(signature=signature)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        new = client.post(_url("sign", petition), sign_data)
+        again = client.post(
+            _url("sign", petition), sign_data | {"email": "adalovelace+x@gmail.com"}
+        )
+
+    assert (new.status_code, new["Location"]) == (again.status_code, again["Location"])
+    assert [m.to for m in mailoutbox] == [
+        ["ada@example.org"],
+        ["Ada.Lovelace@gmail.com"],
+    ]
+    assert "already signed" in mailoutbox[1].subject
+    assert Signature.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"state": Petition.State.CLOSED},
+        {
+            "opens_at": timezone.now() - timedelta(days=2),
+            "closes_at": timezone.now() - timedelta(days=1),
+        },
+        {"opens_at": timezone.now() + timedelta(days=1)},
+    ],
+    ids=["closed", "past-closes-at", "future-opens-at"],
+)
+def test_a_closed_petition_refuses_a_signature(
+    client,
+    statement,
+    sign_data,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    fields,
+):
+    petition = make_petition(statement, **fields)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("sign", petition), sign_data)
+
+    assert response.status_code == 409
+    assert "this petition closed and your signature was not recorded" in (
+        response.content.decode()
+    )
+    assert Signature.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_a_closed_petition_page_says_it_is_closed(client, statement):
+    petition = make_petition(statement, state=Petition.State.CLOSED)
+
+    response = client.get(_url("sign", petition))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "This petition is closed and no longer takes signatures." in content
+    assert "Sign the petition" not in content
+
+
+def test_the_sign_page_sets_no_cookie(client, petition, sign_data):
+    assert not client.get(petition.statement.get_absolute_url()).cookies
+    assert not client.get(_url("sign", petition)).cookies
+    assert not client.post(_url("sign", petition), sign_data | {"email": "x"}).cookies
+    assert not client.post(_url("sign", petition), sign_data).cookies
+    assert not client.get(_url("check_email", petition)).cookies
+
+
+# confirming
+
+
+def test_the_confirmation_link_shows_a_button_and_changes_nothing(client, petition):
+    signature = make_signature(petition)
+
+    response = client.get(_confirm_url(signature))
+
+    assert response.status_code == 200
+    assert "Confirm my signature" in response.content.decode()
+    assert '<form method="post">' in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.state == Signature.State.PENDING
+    assert petition.confirmed_count() == 0
+
+
+def test_pressing_the_button_confirms_and_shows_thanks(
+    client, petition, django_capture_on_commit_callbacks
+):
+    signature = make_signature(petition)
+    confirm_signature(signature=make_signature(petition))  # someone else
+    url = _confirm_url(signature)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == _url("thanks", petition)
+    signature.refresh_from_db()
+    assert signature.state == Signature.State.CONFIRMED
+    assert signature.confirmed_at is not None
+    thanks = client.get(response["Location"])
+    assert thanks.status_code == 200
+    content = thanks.content.decode()
+    assert "2 people have signed" in content
+    share = petition.statement.get_absolute_url()
+    assert f"{share}?source=share-link" in content
+    for channel in ["email", "whatsapp", "bluesky", "facebook"]:
+        assert f"%3Fsource%3Dshare-{channel}" in content
+
+
+def test_the_thanks_page_does_not_count_the_first_signer_twice(
+    client, petition, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_confirm_url(make_signature(petition)))
+
+    content = client.get(_url("thanks", petition)).content.decode()
+
+    # The supporter is the one confirmed signer: "You and 1 person" says two.
+    assert "You and 1 person" not in content
+
+
+def test_confirming_twice_is_harmless(
+    client, petition, django_capture_on_commit_callbacks
+):
+    url = _confirm_url(make_signature(petition))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url)
+        second = client.post(url)
+
+    assert first["Location"] == second["Location"] == _url("thanks", petition)
+    assert petition.confirmed_count() == 1
+    assert _count(client, petition)["count"] == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_tampered_link_offers_a_new_one(client, petition, method):
+    signature = make_signature(petition)
+    token = make_confirmation_token(signature)
+    url = _url("confirm", petition, token=token[:-2] + "xx")
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "This link does not work" in content
+    assert _url("resend", petition) in content
+    assert "Send me a new link" in content
+    assert Signature.objects.get().state == Signature.State.PENDING
+
+
+@override_settings(CONFIRMATION_MAX_AGE=-1)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_expired_link_offers_a_new_one(client, petition, method):
+    signature = make_signature(petition)
+
+    response = getattr(client, method)(_confirm_url(signature))
+
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "This link has expired" in content
+    assert _url("resend", petition) in content
+    assert Signature.objects.get().state == Signature.State.PENDING
+
+
+def test_a_link_for_an_unknown_signature_is_refused(client, petition):
+    token = signing.dumps(987654, salt="actions.signature.confirm")
+
+    response = client.post(_url("confirm", petition, token=token))
+
+    assert response.status_code == 400
+
+
+def test_a_link_used_under_another_petition_is_refused(client, statement):
+    first, second = make_petition(statement), make_petition(statement)
+    signature = make_signature(first)
+
+    for method in (client.get, client.post):
+        response = method(_confirm_url(signature, petition=second))
+        assert response.status_code == 400
+
+    assert Signature.objects.get().state == Signature.State.PENDING
+    assert first.confirmed_count() == second.confirmed_count() == 0
+
+
+# resending
+
+
+def test_resend_sends_the_confirmation_again(
+    client, petition, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_signature(petition, email="Ada.Lovelace@gmail.com", emails_queued=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            _url("resend", petition), {"email": "adalovelace@googlemail.com"}
+        )
+
+    assert response.status_code == 302
+    assert response["Location"] == _url("check_email", petition)
+    assert [m.to for m in mailoutbox] == [["Ada.Lovelace@gmail.com"]]
+    assert "confirm" in mailoutbox[0].subject.lower()
+
+
+def test_resend_to_an_unknown_address_looks_the_same_and_sends_nothing(
+    client, petition, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_signature(petition, email="ada@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("resend", petition), {"email": "bob@example.org"})
+
+    assert response.status_code == 302
+    assert response["Location"] == _url("check_email", petition)
+    assert mailoutbox == []
+    assert OutboundEmail.objects.count() == 0
+
+
+def test_resend_with_a_bad_address_shows_the_form_again(client, petition):
+    response = client.post(_url("resend", petition), {"email": "nope"})
+
+    assert response.status_code == 400
+    assert "Enter a valid email address." in response.content.decode()
+
+
+def test_resend_only_accepts_post(client, petition):
+    assert client.get(_url("resend", petition)).status_code == 405
+
+
+# the count
+
+
+def test_the_count_endpoint_reports_confirmed_signatures(client, statement):
+    petition = make_petition(statement, goal=250)
+    confirm_signature(signature=make_signature(petition))
+    make_signature(petition)  # pending
+    make_signature(
+        petition, state=Signature.State.INVALIDATED, invalidated_at=timezone.now()
+    )
+
+    response = client.get(_url("count", petition))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == {
+        "petition": petition.slug,
+        "count": 1,
+        "goal": 250,
+        "state": "open",
+        "is_open": True,
+    }
+    cache_control = response["Cache-Control"]
+    assert "public" in cache_control
+    assert "max-age=5" in cache_control
+    assert not response.cookies
+
+
+def test_the_count_shows_a_closed_petition(client, statement):
+    petition = make_petition(statement, state=Petition.State.DELIVERED)
+
+    body = _count(client, petition)
+
+    assert (body["state"], body["is_open"]) == ("delivered", False)
+
+
+def test_the_count_grows_once_the_page_cache_expires(
+    client, petition, django_capture_on_commit_callbacks
+):
+    assert _count(client, petition)["count"] == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_confirm_url(make_signature(petition)))
+        client.post(_confirm_url(make_signature(petition)))
+
+    assert _count(client, petition)["count"] == 2
+
+
+def test_the_count_is_served_from_cache_within_the_window(
+    client, petition, django_capture_on_commit_callbacks
+):
+    url = _url("count", petition)
+    assert json.loads(client.get(url).content)["count"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_signature(signature=make_signature(petition))
+
+    assert json.loads(client.get(url).content)["count"] == 0  # a few seconds old
+    assert _count(client, petition)["count"] == 1
+
+
+# unpublished statements
+
+
+@pytest.fixture
+def draft_petition(db):
+    statement = make_statement(state=Statement.State.DRAFT, publish_at=None)
+    return make_petition(statement)
+
+
+@pytest.mark.parametrize("name", ["sign", "check_email", "thanks", "count"])
+def test_a_draft_statements_petition_pages_are_not_found(client, draft_petition, name):
+    assert client.get(_url(name, draft_petition)).status_code == 404
+
+
+def test_a_draft_statements_petition_takes_no_signature(
+    client, draft_petition, sign_data
+):
+    response = client.post(_url("sign", draft_petition), sign_data)
+
+    assert response.status_code == 404
+    assert Signature.objects.count() == 0
+
+
+def test_a_draft_statements_petition_resend_is_not_found(client, draft_petition):
+    response = client.post(_url("resend", draft_petition), {"email": "a@b.org"})
+
+    assert response.status_code == 404
+
+
+def test_a_draft_statements_confirmation_page_is_not_found(client, draft_petition):
+    signature = make_signature(draft_petition)
+
+    assert client.get(_confirm_url(signature)).status_code == 404
+    assert client.post(_confirm_url(signature)).status_code == 404
+    assert Signature.objects.get().state == Signature.State.PENDING
+
+
+def test_a_scheduled_statements_petition_is_not_found_before_its_time(
+    client, sign_data
+):
+    statement = make_statement(
+        state=Statement.State.SCHEDULED,
+        publish_at=timezone.now() + timedelta(hours=1),
+    )
+    petition = make_petition(statement)
+
+    assert client.get(_url("sign", petition)).status_code == 404
+    assert client.post(_url("sign", petition), sign_data).status_code == 404
