@@ -4,7 +4,21 @@ import pytest
 from django.core.cache import caches
 
 from actions.tests.factories import make_petition
+from campaign.celery import app as celery_app
 from statements.tests.factories import make_statement
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Unit tests run tasks in-process even when REDIS_URL is set (CI runs every
+    test with it); integration tests use real worker processes."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
 
 
 @pytest.fixture(autouse=True)

@@ -243,6 +243,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 2 * 3600,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
+    # Publishing gives up at once when Redis is down (the sweeper catches up);
+    # the worker's consumer reconnects under its own retry settings.
+    "max_retries": 0,
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-emails": {

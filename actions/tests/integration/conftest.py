@@ -12,6 +12,7 @@ REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/pytest -m integration
 """
 
 import os
+import time
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -20,7 +21,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from actions.tests.integration.stack import Mailbox, PrivateRedis, Stack, wait_until
+from actions.tests.integration.stack import Mailbox, PrivateRedis, Stack
 
 # The shared Redis database the stack uses. Not the one in REDIS_URL: the root
 # conftest clears pytest's own cache between tests, which would also wipe the
@@ -80,20 +81,20 @@ def _test_database_url() -> str:
     )
 
 
-def _wait_for_stack_connections_to_close() -> None:
-    # The test database is dropped after this; a server session left open by a
-    # killed process would make that fail.
+def _wait_for_stack_connections_to_close(timeout: float = 10) -> None:
+    # The test database is dropped next, which fails while a session of a
+    # process that just ended is still open on the server.
     query = (
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
-
-    def closed() -> bool:
-        with connection.cursor() as cursor:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
             cursor.execute(query)
-            return cursor.fetchone()[0] == 0
-
-    wait_until(closed, timeout=10, message="the stack's database sessions to end")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
@@ -106,40 +107,57 @@ def mailbox():
 
 
 @pytest.fixture(scope="session")
-def start_stack(real_services, django_db_setup, django_db_blocker, mailbox):
-    """Start a stack against a Redis URL; every one stops before the test
-    database is dropped."""
-    stacks: list[Stack] = []
+def make_stack(real_services, django_db_setup, mailbox, tmp_path_factory):
+    """A stack, not yet started, on the test database and the SMTP server."""
 
-    def start(*, redis_url: str, log_dir, web_workers: int = 2) -> Stack:
-        stack = Stack(
+    def make(*, redis_url: str, web_workers: int = 2) -> Stack:
+        return Stack(
             redis_url=redis_url,
             database_url=_test_database_url(),
             smtp_port=mailbox.port,
-            log_dir=log_dir,
+            log_dir=tmp_path_factory.mktemp("stack"),
             web_workers=web_workers,
         )
-        stacks.append(stack)
-        stack.start()
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def run_only(django_db_setup, django_db_blocker):
+    """Run this stack and stop every other: they share the test database, and
+    one stack's outbox sweeper would deliver the other's emails. Every stack
+    stops before the test database is dropped."""
+    known: list[Stack] = []
+
+    def run(stack: Stack) -> Stack:
+        for other in known:
+            if other is not stack:
+                other.stop()
+        if stack not in known:
+            known.append(stack)
+        if not stack.is_running:
+            stack.start()
         return stack
 
-    yield start
-    for stack in stacks:
+    yield run
+    for stack in known:
         stack.stop()
     with django_db_blocker.unblock():
         _wait_for_stack_connections_to_close()
 
 
 @pytest.fixture(scope="session")
-def stack(real_services, start_stack, tmp_path_factory) -> Stack:
-    """The stack on the shared Redis, for the whole session."""
+def shared_stack(real_services, make_stack) -> Stack:
+    """The stack most tests use, on the shared Redis server."""
     redis.Redis.from_url(real_services).flushdb()  # queues left by a killed run
     # Four web workers, as the Procfile's default, for real races between them.
-    return start_stack(
-        redis_url=real_services,
-        log_dir=tmp_path_factory.mktemp("stack"),
-        web_workers=4,
-    )
+    return make_stack(redis_url=real_services, web_workers=4)
+
+
+@pytest.fixture
+def stack(run_only, shared_stack) -> Stack:
+    """The stack on the shared Redis, running."""
+    return run_only(shared_stack)
 
 
 @pytest.fixture

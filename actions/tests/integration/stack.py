@@ -150,7 +150,7 @@ class PrivateRedis:
             return False
 
 
-@dataclass
+@dataclass(eq=False)
 class Stack:
     """The site, a Celery worker and Celery beat, as separate processes."""
 
@@ -161,6 +161,10 @@ class Stack:
     web_workers: int = 2
     port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def is_running(self) -> bool:
+        return bool(self.processes)
 
     @property
     def url(self) -> str:
@@ -193,7 +197,8 @@ class Stack:
         self._spawn(
             "web",
             [BIN / "gunicorn", "campaign.wsgi", "--bind", f"127.0.0.1:{self.port}"]
-            + ["--workers", str(self.web_workers), "--graceful-timeout", "5"],
+            + ["--workers", str(self.web_workers), "--graceful-timeout", "5"]
+            + ["--control-socket", str(self.log_dir / "gunicorn.ctl")],
         )
         self._spawn(
             "worker",

@@ -19,8 +19,8 @@ SIGNINGS = 100
 
 
 @pytest.fixture
-def outage_stack(start_stack, private_redis, tmp_path):
-    stack = start_stack(redis_url=private_redis.url, log_dir=tmp_path)
+def outage_stack(run_only, make_stack, private_redis):
+    stack = run_only(make_stack(redis_url=private_redis.url))
     yield stack
     stack.stop()
 
@@ -41,11 +41,12 @@ def test_signatures_made_while_redis_is_down_get_one_email_each_once_it_is_back(
     ]
     signing_took = time.monotonic() - started
     time.sleep(3)  # the sweeper's turn comes and goes with the broker still down
+    assert not mailbox.count_by_recipient(addresses)
     private_redis.start()
+    restarted = time.monotonic()
 
     assert {(r.status, r.location) for r in responses} == {(302, check_email_path)}
     assert Signature.objects.filter(petition=petition).count() == SIGNINGS
-    print(f"{SIGNINGS} signings with Redis down took {signing_took:.1f} s")
     wait_until(
         lambda: set(mailbox.count_by_recipient(addresses)) == addresses,
         timeout=120,
@@ -55,7 +56,7 @@ def test_signatures_made_while_redis_is_down_get_one_email_each_once_it_is_back(
             + outage_stack.logs()
         ),
     )
-    print(f"all emails arrived {time.monotonic() - started:.1f} s after the outage")
+    print(f"All emails arrived {time.monotonic() - restarted:.1f} s after Redis")
     time.sleep(4)  # a few more sweeps, which must not send anything again
     received = mailbox.count_by_recipient(addresses)
     assert set(received.values()) == {1}, received.most_common(5)
@@ -64,3 +65,5 @@ def test_signatures_made_while_redis_is_down_get_one_email_each_once_it_is_back(
             "state", flat=True
         )
     ) == {OutboundEmail.State.SENT}
+    # The broker is not waited for: signing stays fast during the outage.
+    assert signing_took < 30, f"{SIGNINGS} signings took {signing_took:.0f} s"

@@ -1,0 +1,70 @@
+"""Many supporters at once, some typing the same address differently."""
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from actions.models import OutboundEmail, Signature
+from actions.tests.factories import make_petition
+from actions.tests.integration.stack import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ADDRESSES = [f"crowd{n}@example.org" for n in range(20)]
+VARIANTS_PER_ADDRESS = 10
+
+
+def case_variants(address: str, count: int) -> list[str]:
+    """The address as typed, then with one more letter in capitals each time."""
+    letters = [i for i, char in enumerate(address) if char.isalpha()]
+    return [address] + [
+        address[:i] + address[i].upper() + address[i + 1 :]
+        for i in letters[: count - 1]
+    ]
+
+
+def test_concurrent_signings_keep_one_signature_per_address(stack, mailbox, sign_data):
+    petition = make_petition()
+    sign_path = reverse("actions:sign", kwargs={"slug": petition.slug})
+    # Interleaved, so the variants of each address race one another.
+    emails = [
+        variant
+        for round_ in zip(
+            *(case_variants(a, VARIANTS_PER_ADDRESS) for a in ADDRESSES), strict=True
+        )
+        for variant in round_
+    ]
+    assert len(set(emails)) == 200
+    start = threading.Barrier(len(emails))
+
+    def sign(email: str) -> int:
+        start.wait(timeout=60)
+        return stack.post(sign_path, sign_data | {"email": email}).status
+
+    with ThreadPoolExecutor(max_workers=len(emails)) as pool:
+        statuses = Counter(pool.map(sign, emails))
+
+    assert statuses == {302: len(emails)}
+    signatures = Signature.objects.filter(petition=petition)
+    assert sorted(signatures.values_list("canonical_email", flat=True)) == sorted(
+        ADDRESSES
+    )
+    # Each address's owner gets its confirmation again, up to the cap, however
+    # many requests raced.
+    cap = settings.MAX_EMAILS_PER_SIGNATURE
+    assert set(signatures.values_list("emails_queued", flat=True)) == {cap}
+    assert OutboundEmail.objects.filter(signature__petition=petition).count() == (
+        cap * len(ADDRESSES)
+    )
+    stored = set(signatures.values_list("email", flat=True))
+    wait_until(
+        lambda: sum(mailbox.count_by_recipient(stored).values()) >= cap * len(stored),
+        timeout=60,
+        interval=0.5,
+        message=lambda: f"{cap} emails to each of {stored}\n{stack.logs()}",
+    )
+    assert mailbox.count_by_recipient(stored) == {a.lower(): cap for a in stored}
