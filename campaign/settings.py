@@ -191,7 +191,7 @@ _MAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend",
+    else "campaign.mail.ReadableConsoleBackend",
 )
 MAILERS = {
     "default": {
