@@ -65,11 +65,6 @@ class PetitionQuerySet(models.QuerySet):
             opens_at__lte=now,
         )
 
-    def public(self) -> "PetitionQuerySet":
-        from statements.models import Statement
-
-        return self.filter(statement__in=Statement.objects.visible())
-
 
 class Petition(CallToAction):
     class State(models.TextChoices):

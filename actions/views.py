@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_page
@@ -34,8 +34,14 @@ def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
 
 
 def _public_petition(slug: str) -> Petition:
-    petitions = Petition.objects.public().select_related("statement", "target")
-    return get_object_or_404(petitions, slug=slug)
+    # The target is left to load lazily: the signing POST never shows it.
+    petition = get_object_or_404(
+        Petition.objects.select_related("statement"), slug=slug
+    )
+    # Checked here rather than as a subquery: this runs on every signature.
+    if not petition.statement.is_visible:
+        raise Http404
+    return petition
 
 
 @same_origin_post

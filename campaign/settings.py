@@ -230,6 +230,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Celery closes the database connection after every task unless told to reuse
+# it: a new PostgreSQL backend per email costs more than sending the email.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"actions.tasks.send_email": {"queue": "transactional"}}
 # Signing must not wait on a broker that is down: fail fast, the outbox sweeper

@@ -108,6 +108,11 @@ class Statement(models.Model):
         )
 
     @property
+    def is_visible(self) -> bool:
+        """Whether the page can be opened; see StatementQuerySet.visible()."""
+        return self.is_public or self.state == self.State.ARCHIVED
+
+    @property
     def pull_quote(self) -> "Quote | None":
         return next((q for q in self.quotes.all() if q.is_pull_quote), None)
 
