@@ -24,10 +24,10 @@ def _tasks_in_process(request):
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Page and count caches must not carry one test's pages into the next."""
-    for alias in ("default", "pages"):
+    for alias in ("default", "pages", "template_fragments"):
         caches[alias].clear()
     yield
-    for alias in ("default", "pages"):
+    for alias in ("default", "pages", "template_fragments"):
         caches[alias].clear()
 
 

@@ -47,9 +47,9 @@ def claim(outbound_email_id: int) -> OutboundEmail | None:
     )
     if not claimed:
         return None
-    return OutboundEmail.objects.select_related("signature__petition").get(
-        pk=outbound_email_id
-    )
+    return OutboundEmail.objects.select_related(
+        "signature__petition__statement", "signature__petition__target"
+    ).get(pk=outbound_email_id)
 
 
 def deliver(outbound: OutboundEmail) -> None:

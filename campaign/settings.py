@@ -147,6 +147,12 @@ CACHES["pages"] = {
     "TIMEOUT": 5,
     "OPTIONS": {"MAX_ENTRIES": 2000},
 }
+# The signing form's markup (250 countries) is rendered once per process.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template_fragments",
+    "TIMEOUT": 3600,
+}
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
 COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 5)
 
