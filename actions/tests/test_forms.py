@@ -1,4 +1,5 @@
 import pytest
+from django_countries import countries
 
 from actions.forms import ResendForm, SignatureForm, clean_source
 
@@ -94,3 +95,16 @@ def test_the_resend_form_needs_a_valid_address():
     assert ResendForm({"email": "ada@example.org"}).is_valid()
     assert not ResendForm({"email": "ada"}).is_valid()
     assert not ResendForm({}).is_valid()
+
+
+def test_the_country_select_lists_every_country_and_keeps_the_choice(sign_data):
+    form = SignatureForm(sign_data | {"country": "MM", "email": "not an email"})
+    assert not form.is_valid()
+
+    html = str(form["country"])
+
+    assert html.count("<option") == len(countries) + 1
+    assert '<option value="MM" selected>Myanmar</option>' in html
+    assert '<option value="KH">Cambodia</option>' in html
+    assert 'name="country"' in html and "required" in html
+    assert "Côte d&#x27;Ivoire" in html  # names are escaped
