@@ -1,0 +1,456 @@
+"""Benchmark the production-like set on PostgreSQL and Redis, in one run.
+
+    .venv/bin/python bench/run.py            (or: make bench)
+    .venv/bin/python bench/run.py --workers 2,3,4
+
+Creates a fresh database and Redis db, loads one published statement with one
+open petition, starts an SMTP sink, then starts every process of the Procfile
+(gunicorn, the Celery worker, beat) with CAMPAIGN_ENV=production. wrk then
+loads, one after another: the minimal view (GET /healthz, the baseline), the
+statement page, the count endpoint and the signing POST (a new address each
+request). After signing it checks that every acknowledged signature (302) is a
+row in PostgreSQL and counts the confirmation emails the sink received.
+Prints a table and writes bench/results/latest.json. See bench/README.md.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import redis
+from cpu_meter import PostgresMeter, cpu_delta, cpu_snapshot
+from smtp_sink import Sink, smtp_sink
+from stack import (
+    BENCH,
+    ROOT,
+    free_port,
+    manage,
+    pg_settings,
+    preflight,
+    production_env,
+    production_set,
+    reset_database,
+    seed,
+    wait_until_ready,
+)
+
+RESULTS = BENCH / "results"
+
+# The issue's targets, as fractions of the minimal view's requests/s.
+SIGN_MIN_RATIO = 0.07
+SIGN_MAX_P99_MS = 150.0
+STATEMENT_MIN_RATIO = 0.40
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--workers",
+        default=os.environ.get("WEB_CONCURRENCY", "4"),
+        help="gunicorn worker counts to run, e.g. 2,3,4 (default: %(default)s)",
+    )
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--duration", type=int, default=15, help="seconds each")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds each")
+    parser.add_argument(
+        "--drain", type=int, default=30, help="seconds to wait for emails after"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
+        help="server URL without a database name",
+    )
+    parser.add_argument("--database", default="campaign_bench")
+    parser.add_argument(
+        "--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
+    )
+    parser.add_argument(
+        "--procfile",
+        type=Path,
+        default=ROOT / "Procfile",
+        help="the process set to start (default: the project's Procfile)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the set, e.g. WORKER_CONCURRENCY=2",
+    )
+    parser.add_argument(
+        "--only",
+        default="baseline,statement,count,sign",
+        help="comma-separated endpoints to load (default: all)",
+    )
+    return parser.parse_args()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- Load ----------------------------------------------------------------
+
+
+def wrk(
+    args: argparse.Namespace, url: str, script: str, seconds: int, *script_args: str
+) -> dict:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / script),
+        url,
+    ]
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(command, capture_output=True, text=True, check=False)
+    match = re.search(r"^BENCH_JSON (.*)$", output.stdout, re.MULTILINE)
+    if output.returncode or not match:
+        sys.exit(f"wrk failed:\n{output.stdout}\n{output.stderr}")
+    raw = json.loads(match.group(1))
+    seconds_run = raw["duration_us"] / 1e6
+    socket_errors = sum(
+        raw[key]
+        for key in ("connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    result = {
+        "requests": raw["requests"],
+        "seconds": round(seconds_run, 2),
+        "rps": round(raw["requests"] / seconds_run, 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p90_ms": round(raw["p90_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+        "socket_errors": socket_errors,
+        "statuses": raw["statuses"],
+        "errors": socket_errors + raw["status_errors"],
+    }
+    if script == "sign.lua":
+        # Only a 302 means the signature was taken; anything else is an error.
+        acknowledged = raw["statuses"].get("302", 0)
+        result["acknowledged"] = acknowledged
+        result["rps"] = round(acknowledged / seconds_run, 1)
+        result["errors"] = socket_errors + raw["counted"] - acknowledged
+    return result
+
+
+def signature_rows(database_url: str, prefix: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM actions_signature WHERE email LIKE %s",
+            [prefix + "%"],
+        ).fetchone()[0]
+
+
+def outbox_states(database_url: str, prefix: str) -> dict[str, int]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT state, count(*) FROM actions_outboundemail "
+            "WHERE to_email LIKE %s GROUP BY state",
+            [prefix + "%"],
+        ).fetchall()
+    return dict(rows)
+
+
+def load_endpoint(
+    args: argparse.Namespace,
+    name: str,
+    port: int,
+    slugs: dict[str, str],
+    tag: str,
+    groups: dict[str, int],
+) -> dict:
+    base = f"http://127.0.0.1:{port}"
+    paths = {
+        "baseline": ("GET /healthz", "/healthz"),
+        "statement": ("GET statement page", f"/statements/{slugs['statement']}/"),
+        "count": ("GET count.json", f"/petitions/{slugs['petition']}/count.json"),
+        "sign": ("POST signing", f"/petitions/{slugs['petition']}/"),
+    }
+    label, path = paths[name]
+    script = "sign.lua" if name == "sign" else "get.lua"
+    warm_args, load_args = (
+        ([f"{tag}-warm"], [f"{tag}-load"]) if name == "sign" else ([], [])
+    )
+    wrk(args, base + path, script, args.warmup, *warm_args)
+    before = cpu_snapshot(groups)
+    postgres = PostgresMeter(args.database)
+    result = wrk(args, base + path, script, args.duration, *load_args)
+    used = cpu_delta(before, cpu_snapshot(groups))
+    used["postgres"] = round(postgres.stop(), 2)
+    result["label"] = label
+    result["cpu_seconds"] = used
+    # CPU time per request is what other users of the machine distort least.
+    result["cpu_ms_per_request"] = {
+        key: round(seconds * 1000 / max(1, result["requests"]), 2)
+        for key, seconds in used.items()
+    }
+    ours = sum(value for key, value in used.items() if key != "machine_busy")
+    capacity = (os.cpu_count() or 1) * result["seconds"]
+    result["others_share"] = round(max(0.0, used["machine_busy"] - ours) / capacity, 3)
+    return result
+
+
+def check_signing(
+    args: argparse.Namespace,
+    result: dict,
+    sink: Sink,
+    database_url: str,
+    tag: str,
+    load_end: float,
+) -> None:
+    """Nothing lost: every 302 is a row; every row's email arrives, once."""
+    prefix = f"{tag}-"
+    # Connections wrk dropped at the end may still wait in the listen queue,
+    # and gunicorn serves them anyway: wait until the rows stop growing.
+    rows, settle_until = -1, time.monotonic() + 15
+    while (now := signature_rows(database_url, prefix)) != rows:
+        rows = now
+        if time.monotonic() > settle_until:
+            break
+        time.sleep(1)
+    load_rows = signature_rows(database_url, f"{tag}-load-")
+    deadline = load_end + args.drain
+    while len({rcpt for _, rcpt in sink.arrivals(prefix)}) < rows:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    arrivals = sink.arrivals(prefix)
+    distinct = {rcpt for _, rcpt in arrivals}
+    result["db"] = {
+        "signature_rows": load_rows,
+        "acknowledged": result["acknowledged"],
+        "lost": max(0, result["acknowledged"] - load_rows),
+        "unacknowledged_rows": max(0, load_rows - result["acknowledged"]),
+    }
+    result["emails"] = {
+        "expected_incl_warmup": rows,
+        "delivered_by_load_end": sum(1 for at, _ in arrivals if at <= load_end),
+        "delivered": len(distinct),
+        "duplicates": len(arrivals) - len(distinct),
+        "drain_window_s": args.drain,
+        "all_delivered_after_s": round(max(at for at, _ in arrivals) - load_end, 1)
+        if len(distinct) >= rows
+        else None,
+        "outbox_states": outbox_states(database_url, prefix),
+    }
+
+
+def run_set(
+    args: argparse.Namespace,
+    workers: int,
+    env: dict[str, str],
+    sink: Sink,
+    slugs: dict[str, str],
+    logdir: Path,
+    run_id: str,
+) -> dict:
+    port = int(env["PORT"])
+    tag = f"{run_id}-w{workers}"
+    loadavg = os.getloadavg()
+    log(f"starting the Procfile set with WEB_CONCURRENCY={workers}")
+    with production_set(env, workers, logdir, args.procfile) as procs:
+        wait_until_ready(procs, port, logdir, workers)
+        preflight(port, slugs, f"{tag}-preflight")
+        groups = {name: proc.pid for name, proc in procs.items()}
+        endpoints = {}
+        for name in args.only.split(","):
+            log(f"  {name}: {args.warmup}s warm-up, {args.duration}s load")
+            result = load_endpoint(args, name, port, slugs, tag, groups)
+            load_end = time.monotonic()
+            if name == "sign":
+                check_signing(args, result, sink, env["DATABASE_URL"], tag, load_end)
+            endpoints[name] = result
+    return {
+        "web_concurrency": workers,
+        "loadavg_before": loadavg,
+        "endpoints": judge(endpoints),
+    }
+
+
+def _own_cpu_ms(result: dict) -> float:
+    cpu = result["cpu_ms_per_request"]
+    return sum(value for key, value in cpu.items() if key != "machine_busy")
+
+
+def judge(endpoints: dict[str, dict]) -> dict[str, dict]:
+    baseline = endpoints.get("baseline", {}).get("rps")
+    for name, result in endpoints.items():
+        if baseline:
+            result["ratio"] = round(result["rps"] / baseline, 4)
+            # What the ratio would be if both were CPU-bound on an idle
+            # machine: less disturbed by other users than the measured one.
+            result["cpu_cost_ratio"] = round(
+                _own_cpu_ms(endpoints["baseline"]) / max(0.001, _own_cpu_ms(result)), 4
+            )
+        if name == "sign" and baseline:
+            result["target"] = (
+                f">= {SIGN_MIN_RATIO:.0%} of baseline, p99 < {SIGN_MAX_P99_MS:.0f} ms"
+            )
+            result["pass"] = (
+                result["ratio"] >= SIGN_MIN_RATIO
+                and result["p99_ms"] < SIGN_MAX_P99_MS
+                and result["errors"] == 0
+                and result["db"]["lost"] == 0
+            )
+        if name == "statement" and baseline:
+            result["target"] = f">= {STATEMENT_MIN_RATIO:.0%} of baseline"
+            result["pass"] = (
+                result["ratio"] >= STATEMENT_MIN_RATIO and result["errors"] == 0
+            )
+    return endpoints
+
+
+# --- Report --------------------------------------------------------------
+
+
+def print_table(run: dict) -> None:
+    print()
+    print(
+        f"WEB_CONCURRENCY={run['web_concurrency']}  "
+        f"(load average before: {run['loadavg_before'][0]:.2f}; 'others' is the "
+        "share of the machine other processes took during the load)"
+    )
+    header = (
+        f"{'endpoint':<20}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'vs base':>9}{'others':>8}  target"
+    )
+    print(header)
+    print("-" * (len(header) + 40))
+    for result in run["endpoints"].values():
+        ratio = f"{result['ratio']:.1%}" if "ratio" in result else "-"
+        verdict = ""
+        if "pass" in result:
+            verdict = f"{result['target']}: {'PASS' if result['pass'] else 'FAIL'}"
+        print(
+            f"{result['label']:<20}{result['rps']:>9.1f}{result['p50_ms']:>9.1f}"
+            f"{result['p99_ms']:>9.1f}{result['errors']:>8}{ratio:>9}"
+            f"{result['others_share']:>8.0%}  {verdict}"
+        )
+    sign = run["endpoints"].get("sign")
+    if sign:
+        db, emails = sign["db"], sign["emails"]
+        print(
+            f"signing: {db['acknowledged']} acknowledged (302), "
+            f"{db['signature_rows']} rows in PostgreSQL, {db['lost']} lost; "
+            f"statuses {sign['statuses']}"
+        )
+        after = emails["all_delivered_after_s"]
+        print(
+            f"confirmation emails (warm-up included): {emails['delivered_by_load_end']}"
+            f" by the end of the load, {emails['delivered']}"
+            f"/{emails['expected_incl_warmup']} within {emails['drain_window_s']} s"
+            + (f" (all {after} s after)" if after is not None else " (NOT ALL)")
+            + f", {emails['duplicates']} sent twice; outbox {emails['outbox_states']}"
+        )
+    print("CPU ms per request, and the ratio to the baseline that CPU cost implies:")
+    shown = ["web", "worker", "postgres", "redis", "bench+wrk", "machine_busy"]
+    for result in run["endpoints"].values():
+        cpu = result["cpu_ms_per_request"]
+        print(
+            f"  {result['label']:<20}"
+            + ", ".join(f"{key} {cpu[key]}" for key in shown if key in cpu)
+            + (
+                f"  -> {result['cpu_cost_ratio']:.1%}"
+                if "cpu_cost_ratio" in result
+                else ""
+            )
+        )
+
+
+def main() -> None:
+    args = parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: sys.exit("terminated; the set is stopped"))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    run_id = "b" + secrets.token_hex(3)
+    logdir = RESULTS / "logs"
+    logdir.mkdir(exist_ok=True)
+    setup_log = logdir / "setup.log"
+    setup_log.write_text("")
+    worker_counts = [int(n) for n in args.workers.split(",")]
+    started = datetime.datetime.now(datetime.UTC)
+    with smtp_sink() as (sink, smtp_port), tempfile.TemporaryDirectory() as tmp:
+        log(f"fresh database {args.database}, Redis {args.redis}")
+        database_url = reset_database(args.postgres, args.database)
+        redis.Redis.from_url(args.redis).flushdb()
+        env = production_env(
+            database_url=database_url,
+            redis_url=args.redis,
+            smtp_port=smtp_port,
+            web_port=free_port(),
+            tmp=Path(tmp),
+        )
+        env.update(item.split("=", 1) for item in args.env)
+        log("migrate, collectstatic, seed")
+        manage(env, "migrate", "--no-input", logfile=setup_log)
+        manage(env, "collectstatic", "--no-input", "-v0", logfile=setup_log)
+        slugs = seed(env, setup_log)
+        runs = []
+        for workers in worker_counts:
+            run = run_set(args, workers, env, sink, slugs, logdir, run_id)
+            print_table(run)
+            runs.append(run)
+        postgres = pg_settings(database_url)
+    best = max(runs, key=lambda run: run["endpoints"].get("sign", {}).get("rps", 0))
+    report = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "cpus": os.cpu_count(),
+        "wrk": {
+            "threads": args.threads,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+        },
+        "worker_concurrency": env.get("WORKER_CONCURRENCY", "Procfile default"),
+        "extra_env": args.env,
+        "procfile": str(args.procfile),
+        "postgres_settings": postgres,
+        "runs": runs,
+        "best_web_concurrency": best["web_concurrency"],
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    if len(runs) > 1:
+        print(f"\nBest for signing: WEB_CONCURRENCY={best['web_concurrency']}")
+    print(f"\nWrote {RESULTS / 'latest.json'}; logs in {logdir}")
+
+
+def git_commit() -> str:
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    return ""
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        # The context managers have stopped every process by now.
+        sys.exit("interrupted; the set is stopped")

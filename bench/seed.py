@@ -1,0 +1,136 @@
+"""Create the benchmark's content: one published statement with one open petition.
+
+Run by bench/run.py with the production environment set; prints the slugs as
+JSON. The text is about as long as a real statement, so the statement page
+renders what a supporter would see.
+"""
+
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaign.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from actions.models import Petition, Target  # noqa: E402
+from statements.models import Quote, Statement, Topic  # noqa: E402
+
+STATEMENT_SLUG = "bench-cancel-the-visit"
+PETITION_SLUG = "bench-cancel-the-visit-petition"
+
+BODY = """\
+A head of government is about to become the first leader to make an official
+visit to a country whose army seized power in a coup. Human-rights researchers
+say the trip risks rewarding the generals and undercutting the regional bloc,
+which has kept the coup leader away from its high-level meetings.
+
+The visit comes as the visiting country takes over the rotating chair of the
+regional bloc. Its leader should use that role to **press for real action**:
+an immediate end to violence, access for humanitarian aid, and accountability
+for abuses, rather than a photo opportunity with the men responsible.
+
+Since the coup, security forces have killed well over a thousand people and
+detained many thousands more, most of them peaceful protesters. Elected
+leaders have been tried in closed courts on charges widely seen as invented,
+and handed long prison terms.
+
+Regional diplomacy alone has not stopped these atrocities. The UN Security
+Council should:
+
+1. refer the situation to the International Criminal Court;
+2. impose a comprehensive global arms embargo;
+3. adopt targeted sanctions against the military leadership.
+"""
+
+BACKGROUND = """\
+The regional bloc agreed a five-point plan soon after the coup: an end to
+violence, dialogue among all parties, aid access, a special envoy, and a visit
+by a delegation. The plan says nothing about human rights or accountability,
+and little of it has been carried out.
+
+The chair of the bloc rotates every year among its ten members. The visiting
+country last held it a decade ago. [Read the full plan](https://example.org/plan).
+"""
+
+QUOTES = [
+    (
+        "A. Researcher",
+        "Deputy Regional Director for Research",
+        "If the Prime Minister truly wants to help, he should cancel this trip "
+        "and lead the region to strong action instead of empty gestures.",
+        True,
+    ),
+    (
+        "A. Researcher",
+        "Deputy Regional Director for Research",
+        "The nightmare goes on for millions of people. Last month soldiers were "
+        "accused of killing and burning more than thirty civilians, among them "
+        "two aid workers.",
+        False,
+    ),
+    (
+        "A. Researcher",
+        "Deputy Regional Director for Research",
+        "The world cannot rely on the bloc alone. The Security Council must act.",
+        False,
+    ),
+]
+
+
+@transaction.atomic
+def seed() -> dict[str, str]:
+    now = timezone.now()
+    statement = Statement.objects.create(
+        title="Prime Minister should cancel the visit and avoid empty gestures",
+        slug=STATEMENT_SLUG,
+        standfirst=(
+            "The first official visit by a head of government since the coup "
+            "risks rewarding the generals. Cancel it and press for action."
+        ),
+        body=BODY,
+        background=BACKGROUND,
+        state=Statement.State.PUBLISHED,
+        publish_at=now - timedelta(hours=1),
+        published_at=now - timedelta(hours=1),
+    )
+    for slug, name, kind in [
+        ("bench-cambodia", "Cambodia", Topic.Kind.COUNTRY),
+        ("bench-myanmar", "Myanmar", Topic.Kind.COUNTRY),
+        ("bench-asean", "ASEAN", Topic.Kind.ORGANISATION),
+    ]:
+        statement.topics.add(Topic.objects.create(name=name, slug=slug, kind=kind))
+    for position, (speaker, role, text, is_pull) in enumerate(QUOTES):
+        Quote.objects.create(
+            statement=statement,
+            speaker=speaker,
+            role=role,
+            text=text,
+            is_pull_quote=is_pull,
+            position=position,
+        )
+    target = Target.objects.create(
+        name="Prime Minister of Cambodia", description="Head of government"
+    )
+    Petition.objects.create(
+        statement=statement,
+        target=target,
+        title="Cancel the visit",
+        slug=PETITION_SLUG,
+        demand="Cancel the visit and lead the region to strong action.",
+        goal=1_000_000,
+        opens_at=now - timedelta(hours=1),
+    )
+    return {"statement": STATEMENT_SLUG, "petition": PETITION_SLUG}
+
+
+if __name__ == "__main__":
+    print(json.dumps(seed()))
