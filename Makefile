@@ -1,6 +1,7 @@
 # make run   - the site with demo content at http://127.0.0.1:8000/ (SQLite, no servers)
 # make test  - install everything and run the test suite
-# make stack - the production-like set from the Procfile (needs DATABASE_URL, REDIS_URL)
+# make stack - the production-like set from the Procfile (needs DATABASE_URL, REDIS_URL;
+#              plain http unless HTTPS=1)
 
 PYTHON ?= python3
 VENV := .venv
@@ -35,8 +36,12 @@ test-all: $(VENV)/.installed
 stack: $(VENV)/.installed
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/campaign)"; exit 1; }
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	@test -n "$$SECRET_KEY" || echo "SECRET_KEY is not set: using a random one (links in emails stop working at restart)"
+	export CAMPAIGN_ENV=production HTTPS=$${HTTPS:-0} \
+		ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+		SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')} && \
+	$(BIN)/python manage.py migrate --no-input && \
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0 && \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 lint: $(VENV)/.installed

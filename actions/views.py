@@ -4,7 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_page
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from actions import services
 from actions.decorators import same_origin_post
@@ -66,7 +66,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "actions/sign.html", context, status=409 if refused else 200)
 
 
-@require_GET
+@require_safe
 def check_email(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
     return render(request, "actions/check_email.html", {"petition": petition})
@@ -111,7 +111,7 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "actions/confirm_invalid.html", context, status=400)
 
 
-@require_GET
+@require_safe
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
     card = petition_cards([petition], source="")[0]
@@ -121,7 +121,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @cache_page(settings.COUNT_CACHE_SECONDS, cache="pages")
-@require_GET
+@require_safe
 def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
     """The confirmed count as JSON; a CDN may serve it for a few seconds."""
     petition = _public_petition(slug)

@@ -3,7 +3,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, cache_page
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from actions.forms import clean_source
 from actions.views import petition_cards
@@ -26,7 +26,7 @@ def _statement_list(
     return render(request, template, {"page_obj": page, **extra})
 
 
-@require_GET
+@require_safe
 @public_headers
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
@@ -35,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @public_headers
 @public_page
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -46,7 +46,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @public_headers
 @public_page
 def statement_detail(request: HttpRequest, slug: str) -> HttpResponse:

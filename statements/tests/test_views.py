@@ -196,3 +196,12 @@ def test_closed_petition_shows_final_count_and_no_form(client, petition):
     assert "8,412" in response.text
     assert "closed and no longer takes signatures" in response.text
     assert 'class="sign-form"' not in response.text
+
+
+def test_link_checkers_and_cdns_can_ask_for_headers_only(client):
+    statement = make_statement()
+
+    response = client.head(statement.get_absolute_url())
+
+    assert response.status_code == 200
+    assert response.content == b""
