@@ -50,7 +50,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
     source = clean_source(request.GET.get("source"))
     form = SignatureForm(request.POST or None, initial={"source": source})
-    if petition.is_open and form.is_valid():
+    refused = request.method == "POST" and not petition.is_open
+    if not refused and form.is_valid():
         try:
             services.sign_petition(
                 petition=petition,
@@ -59,9 +60,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return redirect("actions:check_email", slug=slug)
         except services.PetitionClosed:
-            pass  # closed a moment ago: the page below says so
+            refused = True  # it closed a moment ago
     card = petition_cards([petition], source=source)[0] | {"form": form}
-    refused = request.method == "POST" and not petition.is_open
     context = {"petition": petition, "card": card, "refused": refused}
     return render(request, "actions/sign.html", context, status=409 if refused else 200)
 

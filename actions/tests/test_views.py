@@ -186,6 +186,26 @@ def test_a_closed_petition_refuses_a_signature(
     assert mailoutbox == []
 
 
+def test_a_petition_closing_during_the_request_refuses_the_signature(
+    client, statement, sign_data, monkeypatch
+):
+    closes_at = timezone.now() + timedelta(minutes=1)
+    petition = make_petition(statement, closes_at=closes_at)
+    # The view sees the petition open; by the time the service checks, the
+    # closing time has passed.
+    clock = iter([closes_at - timedelta(seconds=1)])
+    monkeypatch.setattr(
+        "actions.models.timezone.now",
+        lambda: next(clock, closes_at + timedelta(seconds=1)),
+    )
+
+    response = client.post(_url("sign", petition), sign_data)
+
+    assert response.status_code == 409
+    assert "your signature was not recorded" in response.content.decode()
+    assert Signature.objects.count() == 0
+
+
 def test_a_closed_petition_page_says_it_is_closed(client, statement):
     petition = make_petition(statement, state=Petition.State.CLOSED)
 
