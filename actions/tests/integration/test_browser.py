@@ -113,3 +113,48 @@ def test_supporter_signs_confirms_and_sees_the_count_grow(stack, mailbox):
         for url in requested
         if re.match(r"https?:", url) and urlsplit(url).netloc != site
     ]
+
+
+def test_every_page_of_the_journey_has_no_axe_finding_and_works_by_keyboard(
+    stack, mailbox
+):
+    petition = make_petition()
+    slug = petition.slug
+    statement_url = stack.url + petition.statement.get_absolute_url()
+    address = "keyboard.supporter@example.org"
+    findings: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        serious_violations(page)  # prints the details of anything found
+        violations = Axe().run(page).response["violations"]
+        findings[name] = [violation["id"] for violation in violations]
+
+    with chromium_page() as (page, _):
+        page.goto(stack.url + "/")
+        check("home")
+        page.goto(statement_url)
+        form = page.locator(f"#petition-{slug} form")
+        form.get_by_label("First name").focus()
+        page.keyboard.press("Enter")  # an empty form, sent from the keyboard
+        expect(page.get_by_role("alert")).to_contain_text("Please correct")
+        check("form with errors")
+        form = page.locator(f"#petition-{slug} form")
+        form.get_by_label("First name").fill("Dara")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Sok")
+        page.keyboard.press("Tab")
+        page.keyboard.type(address)
+        form.get_by_label("Country").select_option("KH")
+        form.get_by_role("button", name="Sign the petition").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        check("check your email")
+        page.goto(confirmation_link(mailbox.wait_for(address, timeout=30)))
+        check("confirm")
+        page.get_by_role("button", name="Confirm my signature").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Thank you")
+        check("thank you")
+
+    assert Signature.objects.get(petition=petition).last_name == "Sok"
+    assert findings == dict.fromkeys(findings, []), findings
