@@ -160,14 +160,6 @@ class PetitionCounter(models.Model):
         return f"{self.petition_id}/{self.shard}: {self.confirmed}"
 
 
-class SignatureQuerySet(models.QuerySet):
-    def confirmed(self) -> "SignatureQuerySet":
-        return self.filter(state=Signature.State.CONFIRMED)
-
-    def pending(self) -> "SignatureQuerySet":
-        return self.filter(state=Signature.State.PENDING)
-
-
 class Signature(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -198,8 +190,6 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     invalidated_at = models.DateTimeField(_("invalidated at"), null=True, blank=True)
     emails_queued = models.PositiveSmallIntegerField(_("emails queued"), default=0)
-
-    objects = SignatureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("signature")
