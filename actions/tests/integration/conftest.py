@@ -25,8 +25,9 @@ from actions.tests.integration.stack import Mailbox, PrivateRedis, Stack
 
 # The shared Redis database the stack uses. Not the one in REDIS_URL: the root
 # conftest clears pytest's own cache between tests, which would also wipe the
-# broker's queues if they shared a database.
-STACK_REDIS_DB = 11
+# broker's queues if they shared a database. Two runs side by side on one Redis
+# need different ones (TEST_STACK_REDIS_DB).
+STACK_REDIS_DB = int(os.environ.get("TEST_STACK_REDIS_DB", "11"))
 
 
 def _missing(what: str) -> None:
