@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 
 from actions.tests.factories import make_petition
@@ -23,11 +24,11 @@ def _tasks_in_process(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    """Page and count caches must not carry one test's pages into the next."""
-    for alias in ("default", "pages", "template_fragments"):
+    """Caches must not carry one test's pages or rows into the next."""
+    for alias in settings.CACHES:
         caches[alias].clear()
     yield
-    for alias in ("default", "pages", "template_fragments"):
+    for alias in settings.CACHES:
         caches[alias].clear()
 
 

@@ -2,16 +2,24 @@
 
 import smtplib
 import socket
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.cache import caches
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from actions.models import OutboundEmail
+from actions.models import OutboundEmail, Petition
+
+# A kept SMTP session idle this long is checked before use (servers drop idle
+# sessions, RFC 5321 after 5 minutes at the earliest).
+MAILER_CHECK_AFTER = 10
 
 # Errors after which the same email may well go through later.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
@@ -47,9 +55,25 @@ def claim(outbound_email_id: int) -> OutboundEmail | None:
     )
     if not claimed:
         return None
-    return OutboundEmail.objects.select_related(
-        "signature__petition__statement", "signature__petition__target"
-    ).get(pk=outbound_email_id)
+    outbound = OutboundEmail.objects.select_related("signature").get(
+        pk=outbound_email_id
+    )
+    if outbound.signature is not None:
+        outbound.signature.petition = _petition(outbound.signature.petition_id)
+    return outbound
+
+
+def _petition(petition_id: int) -> Petition:
+    """A petition with what its emails show, kept a few seconds per process:
+    a burst of signatures on one petition reads it once."""
+    rows = caches["rows"]
+    petition = rows.get(f"petition-email:{petition_id}")
+    if petition is None:
+        petition = Petition.objects.select_related("statement", "target").get(
+            pk=petition_id
+        )
+        rows.set(f"petition-email:{petition_id}", petition)
+    return petition
 
 
 def deliver(outbound: OutboundEmail) -> None:
@@ -59,7 +83,7 @@ def deliver(outbound: OutboundEmail) -> None:
     backoff; a permanent refusal marks the row failed.
     """
     try:
-        build_message(outbound).send()
+        _send(build_message(outbound))
     except smtplib.SMTPResponseException as exc:
         if 400 <= exc.smtp_code < 500:
             raise _defer(outbound, exc) from exc
@@ -78,6 +102,61 @@ def deliver(outbound: OutboundEmail) -> None:
         OutboundEmail.objects.filter(pk=outbound.pk).update(
             state=OutboundEmail.State.SENT, sent_at=timezone.now(), last_error=""
         )
+
+
+class _Mailer(threading.local):
+    """The mail connection of this thread, kept open from one email to the next.
+
+    A connection per message (with TLS, a handshake per message) would cost
+    more than the message. Rebuilt when MAILERS changes, and checked with a
+    NOOP after a pause, since servers drop idle sessions.
+    """
+
+    backend: BaseEmailBackend | None = None
+    config: dict | None = None
+    used_at: float = 0.0
+
+    def get(self) -> BaseEmailBackend:
+        config = settings.MAILERS.get("default")
+        if self.backend is not None and (
+            config != self.config or not self._alive_after_pause()
+        ):
+            self.drop()
+        if self.backend is None:
+            self.backend, self.config = mailers.default, config
+            self.backend.open()
+        return self.backend
+
+    def _alive_after_pause(self) -> bool:
+        smtp = getattr(self.backend, "connection", None)
+        if smtp is None or time.monotonic() - self.used_at < MAILER_CHECK_AFTER:
+            return True
+        try:
+            return smtp.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+
+    def drop(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            try:
+                backend.close()
+            except Exception:  # closing a broken connection may fail again
+                pass
+
+
+_mailer = _Mailer()
+
+
+def _send(message: EmailMultiAlternatives) -> None:
+    """Send over this thread's kept connection; any error drops the
+    connection, so the next email starts on a fresh one."""
+    try:
+        _mailer.get().send_messages([message])
+    except Exception:
+        _mailer.drop()
+        raise
+    _mailer.used_at = time.monotonic()
 
 
 def _defer(outbound: OutboundEmail, exc: Exception) -> TransientEmailError:

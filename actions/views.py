@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core import signing
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
@@ -34,11 +35,20 @@ def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
 
 
 def _public_petition(slug: str) -> Petition:
-    # The target is left to load lazily: the signing POST never shows it.
-    petition = get_object_or_404(
-        Petition.objects.select_related("statement"), slug=slug
-    )
-    # Checked here rather than as a subquery: this runs on every signature.
+    """The petition at this slug, if its statement is public.
+
+    Kept a few seconds in each process: every signature and every page after it
+    looks it up. Signing checks again in the database that it is open.
+    """
+    rows = caches["rows"]
+    petition = rows.get(f"petition:{slug}")
+    if petition is None:
+        # The target is left to load lazily: the signing POST never shows it.
+        petition = get_object_or_404(
+            Petition.objects.select_related("statement"), slug=slug
+        )
+        rows.set(f"petition:{slug}", petition)
+    # Checked on each request: a scheduled statement goes public on the second.
     if not petition.statement.is_visible:
         raise Http404
     return petition

@@ -153,6 +153,13 @@ CACHES["template_fragments"] = {
     "LOCATION": "template_fragments",
     "TIMEOUT": 3600,
 }
+# Rows read on every signature that rarely change (a petition and its
+# statement), kept a few seconds in each process.
+CACHES["rows"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "rows",
+    "TIMEOUT": 5,
+}
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
 COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 5)
 

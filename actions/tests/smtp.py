@@ -34,6 +34,8 @@ class Mailbox:
     rcpt_reply: str | None = None
     data_reply: str | None = None
     envelopes: list[tuple[str, list[str], Message]] = field(default_factory=list)
+    # The client's address and port for each message: one per SMTP connection.
+    peers: list[tuple[str, int]] = field(default_factory=list)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
@@ -46,13 +48,14 @@ class Mailbox:
             return self.data_reply
         message = message_from_bytes(envelope.original_content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
 @contextmanager
-def smtp_server(mailbox: Mailbox) -> Iterator[int]:
-    """Run an SMTP server for ``mailbox``; yield its port."""
-    port = free_port()
+def smtp_server(mailbox: Mailbox, port: int | None = None) -> Iterator[int]:
+    """Run an SMTP server for ``mailbox`` (a free port unless given); yield the port."""
+    port = port or free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

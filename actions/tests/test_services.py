@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -205,6 +206,41 @@ def test_signing_a_closed_petition_raises_and_saves_nothing(
     assert mailoutbox == []
 
 
+def _close_elsewhere(petition: Petition) -> None:
+    """Close the petition as another process would, leaving this copy stale."""
+    Petition.objects.filter(pk=petition.pk).update(
+        state=Petition.State.CLOSED, closed_at=timezone.now()
+    )
+
+
+def test_a_stale_copy_of_a_petition_closed_elsewhere_signs_nothing(
+    petition, mailoutbox, django_capture_on_commit_callbacks
+):
+    _close_elsewhere(petition)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(PetitionClosed):
+            _sign(petition)  # this copy still says "open"
+
+    assert Signature.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_signing_again_after_the_petition_closed_elsewhere_sends_nothing(
+    petition, mailoutbox, django_capture_on_commit_callbacks
+):
+    _sign(petition)
+    _close_elsewhere(petition)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(PetitionClosed):
+            _sign(petition, email="ADA@example.org")
+
+    assert Signature.objects.get().emails_queued == 1
+    assert OutboundEmail.objects.count() == 1
+
+
 def test_consent_version_is_stored_when_updates_are_wanted(petition):
     signature = _sign(petition, wants_updates=True, consent_version="2026-v1")
 
@@ -373,3 +409,19 @@ def test_resending_respects_the_email_cap(
         resend_confirmation(petition=petition, email="ada@example.org")
 
     assert mailoutbox == []
+
+
+def test_a_new_signature_and_its_email_take_one_statement_on_postgresql(
+    petition, django_assert_num_queries
+):
+    # The hot path of a viral petition: one round trip where the database can
+    # (elsewhere two inserts in a transaction, here a savepoint in the test's).
+    on_postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(1 if on_postgresql else 4):
+        signature = _sign(petition)
+
+    outbound = OutboundEmail.objects.get()
+    assert outbound.signature_id == signature.pk
+    assert outbound.kind == OutboundEmail.Kind.CONFIRM
+    assert outbound.to_email == "ada@example.org"
+    assert outbound.state == OutboundEmail.State.QUEUED

@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from actions import emails
 from actions.emails import TransientEmailError
 from actions.models import OutboundEmail, Petition, Signature
 from actions.services import sign_petition
@@ -87,6 +88,57 @@ def test_send_email_through_a_real_smtp_server(petition, settings):
     outbound.refresh_from_db()
     assert outbound.state == OutboundEmail.State.SENT
     assert outbound.sent_at is not None
+
+
+def test_emails_one_after_another_share_one_smtp_connection(petition, settings):
+    mailbox = Mailbox()
+    rows = [_queue(petition) for _ in range(3)]
+
+    with smtp_server(mailbox) as port:
+        settings.MAILERS = smtp_mailers(port)
+        for outbound in rows:
+            send_email(outbound.pk)
+
+    assert len(mailbox.envelopes) == 3
+    assert len(set(mailbox.peers)) == 1
+
+
+def test_a_connection_the_server_dropped_during_a_pause_is_replaced(
+    petition, settings, monkeypatch
+):
+    monkeypatch.setattr(emails, "MAILER_CHECK_AFTER", 0)  # every send is "later"
+    first, second = _queue(petition), _queue(petition)
+    before, after = Mailbox(), Mailbox()
+    port = free_port()
+    settings.MAILERS = smtp_mailers(port)
+
+    with smtp_server(before, port):
+        send_email(first.pk)
+    with smtp_server(after, port):  # restarted: the kept connection is dead
+        send_email(second.pk)
+
+    assert [rcpt for _, rcpt, _ in after.envelopes] == [[second.to_email]]
+    second.refresh_from_db()
+    assert second.state == OutboundEmail.State.SENT
+
+
+def test_a_connection_broken_mid_stream_defers_one_email_only(petition, settings):
+    first, second, third = _queue(petition), _queue(petition), _queue(petition)
+    before, after = Mailbox(), Mailbox()
+    port = free_port()
+    settings.MAILERS = smtp_mailers(port)
+
+    with smtp_server(before, port):
+        send_email(first.pk)
+    with smtp_server(after, port):
+        with pytest.raises(TransientEmailError):
+            send_email(second.pk)  # on the dead connection: back in the queue
+        send_email(third.pk)  # on a new one
+
+    second.refresh_from_db()
+    assert second.state == OutboundEmail.State.QUEUED
+    assert second.next_attempt_at > timezone.now()
+    assert [rcpt for _, rcpt, _ in after.envelopes] == [[third.to_email]]
 
 
 # failures

@@ -206,6 +206,22 @@ def test_a_petition_closing_during_the_request_refuses_the_signature(
     assert Signature.objects.count() == 0
 
 
+def test_a_petition_closed_in_the_admin_refuses_signatures_at_once(
+    client, petition, sign_data, mailoutbox
+):
+    assert client.get(_url("sign", petition)).status_code == 200  # now cached
+    Petition.objects.filter(pk=petition.pk).update(
+        state=Petition.State.CLOSED, closed_at=timezone.now()
+    )
+
+    response = client.post(_url("sign", petition), sign_data)
+
+    assert response.status_code == 409
+    assert "your signature was not recorded" in response.content.decode()
+    assert Signature.objects.count() == 0
+    assert mailoutbox == []
+
+
 def test_a_closed_petition_page_says_it_is_closed(client, statement):
     petition = make_petition(statement, state=Petition.State.CLOSED)
 
