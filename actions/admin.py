@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from actions.models import OutboundEmail, Petition, Signature, Target
+from actions.models import OutboundEmail, Petition, Signature, Suppression, Target
 from actions.services import canonical_email
 
 
@@ -117,3 +117,24 @@ class OutboundEmailAdmin(ReadOnlyAdmin):
     search_fields = ["=to_email"]
     show_full_result_count = False
     ordering = ["-created_at"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ReadOnlyAdmin):
+    list_display = ["canonical_email", "reason", "provider", "created_at"]
+    list_filter = ["reason", "provider"]
+    search_fields = ["=canonical_email"]
+    show_full_result_count = False
+    ordering = ["-created_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Lifting a suppression lets mail reach a box that refused it or whose
+        # owner called it spam: a decision for a superuser, on evidence.
+        return request.user.is_superuser
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Suppression], search_term: str
+    ) -> tuple[QuerySet[Suppression], bool]:
+        if "@" in search_term:
+            return queryset.filter(canonical_email=canonical_email(search_term)), False
+        return super().get_search_results(request, queryset, search_term)

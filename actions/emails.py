@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from actions import suppressions
 from actions.models import OutboundEmail
 
 # Errors after which the same email may well go through later.
@@ -56,8 +57,10 @@ def deliver(outbound: OutboundEmail) -> None:
     """Send a claimed row and record the outcome.
 
     Raises TransientEmailError after putting the row back in the queue with a
-    backoff; a permanent refusal marks the row failed.
+    backoff; a permanent refusal, or a suppressed recipient, marks the row failed.
     """
+    if suppressions.skip_if_suppressed(outbound):
+        return  # it bounced hard or complained: more mail hurts the sender's name
     try:
         build_message(outbound).send()
     except smtplib.SMTPResponseException as exc:
