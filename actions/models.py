@@ -197,6 +197,12 @@ class Signature(models.Model):
         indexes = [
             models.Index(fields=["petition", "state"]),
             models.Index(fields=["canonical_email"]),
+            # The dashboard's signatures per day: a range scan per petition.
+            models.Index(
+                fields=["petition", "confirmed_at"],
+                condition=Q(state="confirmed"),
+                name="signature_confirmed_day",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
