@@ -54,7 +54,7 @@ class PetitionDashboard:
 def petition_dashboard(
     *, petition: Petition, today: date | None = None
 ) -> PetitionDashboard:
-    """The dashboard's figures for a petition; reads only (six queries).
+    """The dashboard's figures for a petition; reads only (five queries).
 
     Confirmed comes from the counter shards, as the public count does; the
     charts count confirmed signatures, the last DAYS days ending ``today``.
