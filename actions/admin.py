@@ -1,12 +1,16 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from actions.models import OutboundEmail, Petition, Signature, Target
+from actions import dashboard
+from actions.models import OutboundEmail, Petition, Signature, Suppression, Target
 from actions.services import canonical_email
 
 
@@ -40,6 +44,7 @@ class PetitionAdmin(admin.ModelAdmin):
         "goal",
         "confirmed",
         "signatures_link",
+        "dashboard_link",
     ]
     list_filter = ["state"]
     search_fields = ["title", "demand", "statement__title"]
@@ -58,6 +63,36 @@ class PetitionAdmin(admin.ModelAdmin):
         url = reverse("admin:actions_signature_changelist")
         query = urlencode({"petition__id__exact": obj.pk})
         return format_html('<a href="{}?{}">{}</a>', url, query, _("List"))
+
+    @admin.display(description=_("dashboard"))
+    def dashboard_link(self, obj: Petition) -> str:
+        url = reverse("admin:actions_petition_dashboard", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Dashboard"))
+
+    def get_urls(self) -> list[URLPattern]:
+        dashboard_url = path(
+            "<path:object_id>/dashboard/",
+            self.admin_site.admin_view(self.dashboard_view),
+            name="actions_petition_dashboard",
+        )
+        return [dashboard_url, *super().get_urls()]
+
+    def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Counts and charts of one petition, for staff who may view petitions."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied  # before the lookup: no probing for petitions
+        petition = self.get_object(request, unquote(object_id))
+        if petition is None:
+            raise Http404
+        context = self.admin_site.each_context(request) | {
+            "opts": self.opts,
+            "title": _("Dashboard: %(petition)s") % {"petition": petition},
+            "petition": petition,
+            "dashboard": dashboard.petition_dashboard(petition=petition),
+        }
+        return TemplateResponse(
+            request, "admin/actions/petition/dashboard.html", context
+        )
 
     def _transition(self, request: HttpRequest, queryset, method: str) -> None:
         done = sum(getattr(petition, method)() for petition in queryset)
@@ -117,3 +152,24 @@ class OutboundEmailAdmin(ReadOnlyAdmin):
     search_fields = ["=to_email"]
     show_full_result_count = False
     ordering = ["-created_at"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ReadOnlyAdmin):
+    list_display = ["canonical_email", "reason", "provider", "created_at"]
+    list_filter = ["reason", "provider"]
+    search_fields = ["=canonical_email"]
+    show_full_result_count = False
+    ordering = ["-created_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Lifting a suppression lets mail reach a box that refused it or whose
+        # owner called it spam: a decision for a superuser, on evidence.
+        return request.user.is_superuser
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Suppression], search_term: str
+    ) -> tuple[QuerySet[Suppression], bool]:
+        if "@" in search_term:
+            return queryset.filter(canonical_email=canonical_email(search_term)), False
+        return super().get_search_results(request, queryset, search_term)

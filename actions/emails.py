@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from actions import suppressions
 from actions.models import OutboundEmail, Petition
 
 # A kept SMTP session idle this long is checked before use (servers drop idle
@@ -80,8 +81,10 @@ def deliver(outbound: OutboundEmail) -> None:
     """Send a claimed row and record the outcome.
 
     Raises TransientEmailError after putting the row back in the queue with a
-    backoff; a permanent refusal marks the row failed.
+    backoff; a permanent refusal, or a suppressed recipient, marks the row failed.
     """
+    if suppressions.skip_if_suppressed(outbound):
+        return  # it bounced hard or complained: more mail hurts the sender's name
     try:
         _send(build_message(outbound))
     except smtplib.SMTPResponseException as exc:

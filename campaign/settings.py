@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
+    "anymail",
     "statements",
     "actions",
 ]
@@ -223,6 +224,32 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Campaign <campaign@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Bounces and complaints. Email still goes out over SMTP (above); a mail
+# provider's tracking webhook reports hard bounces and spam complaints, which go
+# on the suppression list (actions.suppressions). Mailgun is the provider
+# supported: every event carries an HMAC-SHA256 signature made with the
+# account's "HTTP webhook signing key", and the webhook refuses events without
+# a valid one. Mailgun signs the event's timestamp and token but not the event
+# itself, so also set ANYMAIL_WEBHOOK_SECRET ("user:password") and give Mailgun
+# https://user:password@<host>/anymail/mailgun/tracking/ as the webhook URL.
+# The URL exists only when ANYMAIL_PROVIDER is set.
+ANYMAIL_PROVIDER = env_str("ANYMAIL_PROVIDER").strip().lower()
+ANYMAIL: dict[str, str] = {}
+if ANYMAIL_PROVIDER == "mailgun":
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = env_str(
+        "ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY"
+    )
+    if not ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"]:
+        raise ImproperlyConfigured(
+            "ANYMAIL_PROVIDER=mailgun needs ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY."
+        )
+    if env_str("ANYMAIL_WEBHOOK_SECRET"):
+        ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
+elif ANYMAIL_PROVIDER:
+    raise ImproperlyConfigured(
+        f"ANYMAIL_PROVIDER={ANYMAIL_PROVIDER!r} is not supported; use 'mailgun'."
+    )
 
 # Signing and confirmation.
 CONFIRMATION_MAX_AGE = env_int("CONFIRMATION_MAX_AGE", 14 * 24 * 3600)

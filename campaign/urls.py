@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,3 +10,16 @@ urlpatterns = [
     path("", include("actions.urls")),
     path("", include("statements.urls")),
 ]
+
+# The mail provider's tracking webhook (bounces and complaints), only when one
+# is configured: see ANYMAIL_PROVIDER in settings.
+if settings.ANYMAIL_PROVIDER == "mailgun":
+    from anymail.webhooks.mailgun import MailgunTrackingWebhookView
+
+    urlpatterns.append(
+        path(
+            "anymail/mailgun/tracking/",
+            MailgunTrackingWebhookView.as_view(),
+            name="mailgun_tracking_webhook",
+        )
+    )
