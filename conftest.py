@@ -1,11 +1,14 @@
 """Fixtures shared by every app's tests."""
 
+import django_otp
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.http import HttpRequest
 
 from actions.tests.factories import make_petition
 from campaign.celery import app as celery_app
+from campaign.twofactor import enrol_totp_device
 from statements.tests.factories import make_statement
 
 
@@ -52,3 +55,27 @@ def sign_data() -> dict[str, str]:
         "country": "KH",
         "source": "newsletter",
     }
+
+
+@pytest.fixture
+def admin_device(admin_user):
+    """The superuser's confirmed TOTP device (its key computes valid codes)."""
+    return enrol_totp_device(user=admin_user)
+
+
+@pytest.fixture
+def admin_client(client, admin_user, admin_device):
+    """A browser logged into the admin with a password and a verified device.
+
+    Replaces pytest-django's fixture of the same name: the admin opens only to
+    staff verified by a second factor. The session is the one the OTP login
+    form leaves (django_otp.login), without paying for a password hash in
+    every admin test; tests of the login form itself post a real TOTP code.
+    """
+    client.force_login(admin_user)
+    request = HttpRequest()
+    request.session = client.session
+    request.user = admin_user
+    django_otp.login(request, admin_device)
+    request.session.save()
+    return client
