@@ -37,6 +37,16 @@ def record_export(*, user_id: int, obj: Model, rows: int) -> LogEntry:
     )
 
 
+def log_state_change(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Model):
+    """Write to the audit log that an admin action moved ``obj`` to a new state.
+
+    Admin actions change rows without the change form, so Django writes no
+    entry for them by itself. One row per call.
+    """
+    field = str(obj._meta.get_field("state").verbose_name)
+    model_admin.log_change(request, obj, [{"changed": {"fields": [field]}}])
+
+
 def _exported_rows(entry: LogEntry) -> int | None:
     try:
         messages = json.loads(entry.change_message)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from campaign.audit import record_export
 from campaign.twofactor import enrol_totp_device
 from statements.models import Statement
+from statements.tests.factories import make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,22 @@ def test_nobody_can_edit_or_delete_an_audit_entry(admin_client, admin_user, peti
     assert delete.status_code == 403
     assert change.status_code in {200, 403}  # a read-only view at most
     assert LogEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_publishing_and_closing_through_admin_actions_are_logged(
+    admin_client, petition
+):
+    draft = make_statement(state=Statement.State.DRAFT)
+    admin_client.post(
+        reverse("admin:statements_statement_changelist"),
+        {"action": "publish", "_selected_action": [draft.pk]},
+    )
+    admin_client.post(
+        reverse("admin:actions_petition_changelist"),
+        {"action": "close", "_selected_action": [petition.pk]},
+    )
+
+    content = _listed(admin_client.get(AUDIT, {"kind": "content"}))
+
+    assert sorted(e.object_repr for e in content) == sorted([str(draft), str(petition)])
+    assert {e.get_change_message() for e in content} == {"Changed state."}

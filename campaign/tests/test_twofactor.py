@@ -2,6 +2,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils.html import escape
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +36,19 @@ def test_load_demo_gives_the_admin_a_device_once(monkeypatch):
     [device] = TOTPDevice.objects.filter(user__username="admin")
     assert device.config_url in first.getvalue()
     assert "otpauth://" not in second.getvalue()
+
+
+def test_a_superuser_sees_a_device_key_as_a_uri_and_a_local_svg_qr_code(
+    admin_client, admin_device
+):
+    config = admin_client.get(
+        reverse("admin:otp_totp_totpdevice_config", args=[admin_device.pk])
+    )
+    qrcode = admin_client.get(
+        reverse("admin:otp_totp_totpdevice_qrcode", args=[admin_device.pk])
+    )
+
+    assert escape(admin_device.config_url) in config.text
+    assert qrcode.status_code == 200
+    assert qrcode["Content-Type"] == "image/svg+xml"
+    assert qrcode.content.lstrip().startswith((b"<?xml", b"<svg"))
