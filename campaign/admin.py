@@ -1,6 +1,8 @@
 """The admin site: a password and a verified TOTP device for every page."""
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
@@ -16,11 +18,24 @@ class LoginForm(OTPAdminAuthenticationForm):
     """
 
     def clean_otp(self, user: AbstractBaseUser | None) -> None:
+        """Check the code; a missing or wrong one counts as a failed login.
+
+        The lockout (django-axes) then covers guessing codes as well as
+        passwords. Raises ValidationError when the code does not verify.
+        """
         if user is not None and not self.cleaned_data.get("otp_device"):
             devices = list(devices_for_user(user))
             if len(devices) == 1:
                 self.cleaned_data["otp_device"] = devices[0].persistent_id
-        super().clean_otp(user)
+        try:
+            super().clean_otp(user)
+        except ValidationError:
+            user_login_failed.send(
+                sender=type(self),
+                credentials={"username": user.get_username()},
+                request=self.request,
+            )
+            raise
 
 
 class CampaignAdminSite(OTPAdminSite):

@@ -178,3 +178,17 @@ def test_behind_a_proxy_forged_entries_do_not_escape_the_lockout(
 
     assert same_client.status_code == 429
     assert other_client.status_code == 302  # a different address is not locked
+
+
+def test_guessing_codes_with_the_right_password_also_locks_out(
+    client, admin_user, admin_device, settings
+):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        post_login(client, username="admin", password="password", code=f"{n:06d}")
+
+    response = post_login(
+        client, username="admin", password="password", code=current_code(admin_device)
+    )
+
+    assert response.status_code == 429
+    assert client.get(INDEX).status_code == 302
