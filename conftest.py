@@ -1,11 +1,14 @@
 """Fixtures shared by every app's tests."""
 
+import django_otp
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.http import HttpRequest
 
 from actions.tests.factories import make_petition
 from campaign.celery import app as celery_app
+from campaign.twofactor import enrol_totp_device
 from statements.tests.factories import make_statement
 
 
@@ -52,3 +55,42 @@ def sign_data() -> dict[str, str]:
         "country": "KH",
         "source": "newsletter",
     }
+
+
+@pytest.fixture
+def admin_device(admin_user):
+    """The superuser's confirmed TOTP device (its key computes valid codes)."""
+    return enrol_totp_device(user=admin_user)
+
+
+def _log_in_verified(client, user, device) -> None:
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    request.user = user
+    django_otp.login(request, device)
+    request.session.save()
+
+
+@pytest.fixture
+def admin_client(client, admin_user, admin_device):
+    """A browser logged into the admin with a password and a verified device.
+
+    Replaces pytest-django's fixture of the same name: the admin opens only to
+    staff verified by a second factor. The session is the one the OTP login
+    form leaves (django_otp.login), without paying for a password hash in
+    every admin test; tests of the login form itself post a real TOTP code.
+    """
+    _log_in_verified(client, admin_user, admin_device)
+    return client
+
+
+@pytest.fixture
+def log_in_staff(db):
+    """Log a user into the admin as a password and a TOTP code would:
+    ``log_in_staff(client, user)``."""
+
+    def log_in(client, user) -> None:
+        _log_in_verified(client, user, enrol_totp_device(user=user))
+
+    return log_in

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from actions import dashboard
 from actions.models import OutboundEmail, Petition, Signature, Suppression, Target
 from actions.services import canonical_email
+from campaign.audit import log_state_change
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -95,7 +96,10 @@ class PetitionAdmin(admin.ModelAdmin):
         )
 
     def _transition(self, request: HttpRequest, queryset, method: str) -> None:
-        done = sum(getattr(petition, method)() for petition in queryset)
+        moved = [petition for petition in queryset if getattr(petition, method)()]
+        for petition in moved:
+            log_state_change(self, request, petition)
+        done = len(moved)
         self.message_user(
             request, _("%(n)d petition(s) updated.") % {"n": done}, messages.SUCCESS
         )

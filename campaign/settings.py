@@ -71,7 +71,7 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Campaign")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "campaign.apps.CampaignAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_countries",
     "anymail",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "statements",
     "actions",
 ]
@@ -91,12 +94,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "campaign.csp.NonceMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "campaign.urls"
@@ -112,6 +119,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.csp",
+                # After Django's: templates get a placeholder that the
+                # middleware swaps for the nonce, so cached pages never keep one.
+                "campaign.csp.nonce_placeholder",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "campaign.context_processors.site",
@@ -163,6 +173,12 @@ CACHES["rows"] = {
 }
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
 COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 5)
+
+# django-axes counts failed logins before any other backend checks a password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 _VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
@@ -301,8 +317,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Security. Public pages run no inline script; the nonce is there for pages that
-# need one and is only sent when a template uses it.
+# The client's address (rate limits, admin lockout) is read from X-Forwarded-For
+# only as far as this many proxies of ours wrote it; 0 means REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Admin: every staff login needs a password and a TOTP code (django-otp); an
+# address with too many failed logins is locked out for a while (django-axes).
+OTP_TOTP_ISSUER = SITE_NAME
+AXES_CLIENT_IP_CALLABLE = "campaign.clientip.client_ip"
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("ADMIN_LOCKOUT_HOURS", 1)
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+
+# Security. Public pages run no inline script. Every HTML response carries a
+# fresh nonce that templates get through a placeholder (see campaign/csp.py).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -315,6 +345,8 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+# The admin (every path under /admin/) runs its own widgets' inline styles.
+ADMIN_CSP = SECURE_CSP | {"style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from actions.models import Petition
+from campaign.audit import log_state_change
 from statements.models import Quote, Statement, Topic
 from statements.views import render_statement
 
@@ -86,7 +87,10 @@ class StatementAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish selected statements (now or at their time)"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Statement]) -> None:
-        done = sum(statement.publish() for statement in queryset)
+        published = [statement for statement in queryset if statement.publish()]
+        for statement in published:
+            log_state_change(self, request, statement)
+        done = len(published)
         self.message_user(
             request,
             ngettext("%d statement published.", "%d statements published.", done)
@@ -98,4 +102,5 @@ class StatementAdmin(admin.ModelAdmin):
     def archive(self, request: HttpRequest, queryset: QuerySet[Statement]) -> None:
         for statement in queryset:
             statement.archive()
+            log_state_change(self, request, statement)
         self.message_user(request, _("Statements archived."), messages.SUCCESS)

@@ -163,8 +163,9 @@ def test_the_page_costs_the_same_queries_for_one_or_many_signers(
 
     with CaptureQueriesContext(connection) as one:
         admin_client.get(_url(small))
-    # The session, the user, the petition and the five of the dashboard.
-    with django_assert_max_num_queries(8):
+    # The session, the user, their verified TOTP device, the petition and the
+    # five of the dashboard.
+    with django_assert_max_num_queries(9):
         response = admin_client.get(_url(large))
 
     assert response.status_code == 200
@@ -182,14 +183,14 @@ def _staff(*codenames: str) -> User:
     return user
 
 
-def test_staff_who_may_view_petitions_see_the_dashboard(client, petition):
-    client.force_login(_staff("view_petition"))
+def test_staff_who_may_view_petitions_see_the_dashboard(client, petition, log_in_staff):
+    log_in_staff(client, _staff("view_petition"))
 
     assert client.get(_url(petition)).status_code == 200
 
 
-def test_staff_without_the_view_permission_are_refused(client, petition):
-    client.force_login(_staff("view_signature"))
+def test_staff_without_the_view_permission_are_refused(client, petition, log_in_staff):
+    log_in_staff(client, _staff("view_signature"))
 
     assert client.get(_url(petition)).status_code == 403
 

@@ -94,9 +94,9 @@ def test_a_superuser_can_lift_a_suppression(admin_client):
     assert not is_suppressed("ada@example.org")
 
 
-def test_staff_can_see_but_not_lift_or_add_suppressions(client):
+def test_staff_can_see_but_not_lift_or_add_suppressions(client, log_in_staff):
     suppression = _suppress("ada@example.org")
-    client.force_login(_staff("view_suppression", "delete_suppression"))
+    log_in_staff(client, _staff("view_suppression", "delete_suppression"))
     delete = reverse("admin:actions_suppression_delete", args=[suppression.pk])
 
     assert client.get(SUPPRESSIONS).status_code == 200

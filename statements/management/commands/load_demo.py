@@ -14,9 +14,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from actions.models import Petition, Signature, Target
 from actions.services import add_to_count
+from campaign.twofactor import enrol_totp_device, enrolment_instructions
 from statements.models import Quote, Statement, Topic
 
 SPEAKER = "Regional research director (demo)"
@@ -272,6 +274,7 @@ class Command(BaseCommand):
         add_to_count(petition_id=petition.pk, delta=len(signatures))
 
     def _admin_user(self) -> None:
+        """The admin user, with a TOTP device: the admin needs a second factor."""
         password = os.environ.get("ADMIN_PASSWORD", "")
         user, created = get_user_model().objects.get_or_create(
             username="admin",
@@ -279,13 +282,20 @@ class Command(BaseCommand):
         )
         if not created and not password:
             self.stdout.write("Admin user 'admin' exists; its password is unchanged.")
-            return
-        if not password:
-            password = secrets.token_urlsafe(16)
-            self.stdout.write(f"Admin user 'admin' created, password: {password}")
         else:
-            verb = "created" if created else "updated"
-            self.stdout.write(f"Admin user 'admin' {verb} with ADMIN_PASSWORD.")
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
+            if not password:
+                password = secrets.token_urlsafe(16)
+                self.stdout.write(f"Admin user 'admin' created, password: {password}")
+            else:
+                verb = "created" if created else "updated"
+                self.stdout.write(f"Admin user 'admin' {verb} with ADMIN_PASSWORD.")
+            user.is_staff = user.is_superuser = True
+            user.set_password(password)
+            user.save()
+        if TOTPDevice.objects.filter(user=user).exists():
+            self.stdout.write(
+                "Its TOTP device is unchanged (a new one: manage.py enrol_totp admin)."
+            )
+            return
+        self.stdout.write("The admin asks for a second factor.")
+        self.stdout.write(enrolment_instructions(enrol_totp_device(user=user)))

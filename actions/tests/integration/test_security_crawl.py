@@ -1,0 +1,171 @@
+"""Every public page, as Chromium gets it from the real stack: the security
+headers, a fresh CSP nonce that its scripts carry, no policy violation and no
+request to another host; and the admin working under its own policy."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from actions.services import make_confirmation_token
+from actions.tests.factories import make_petition, make_signature
+from actions.tests.integration.test_browser import chromium_page
+from campaign.tests.otp import current_code
+from campaign.twofactor import enrol_totp_device
+from statements.tests.factories import make_quote, make_topic
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
+
+NONCE = re.compile(r"script-src 'self' 'nonce-([\w-]+)'")
+SCRIPT_NONCES = re.compile(r"<script\b[^>]*\bnonce=\"([^\"]*)\"")
+SCRIPTS = re.compile(r"<script\b")
+HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def _public_urls() -> dict[str, str]:
+    """One URL of each public page (rows made before the browser starts)."""
+    petition = make_petition()
+    statement = petition.statement
+    topic = make_topic()
+    statement.topics.add(topic)
+    make_quote(statement, is_pull_quote=True)
+    signature = make_signature(petition)
+    slug = petition.slug
+    return {
+        "home": reverse("statements:home"),
+        "home, page 2": reverse("statements:home") + "?page=2",
+        "statement": statement.get_absolute_url(),
+        "statement with a source": statement.get_absolute_url() + "?source=mail",
+        "topic": reverse("statements:topic_detail", args=[topic.slug]),
+        "sign": reverse("actions:sign", args=[slug]),
+        "check email": reverse("actions:check_email", args=[slug]),
+        "confirm": reverse(
+            "actions:confirm", args=[slug, make_confirmation_token(signature)]
+        ),
+        "confirm, bad link": reverse("actions:confirm", args=[slug, "not-a-token"]),
+        "thanks": reverse("actions:thanks", args=[slug]),
+        "count": reverse("actions:count", args=[slug]),
+        "not found": "/no-such-page/",
+    }
+
+
+def _off_site(requested: list[str], site: str) -> list[str]:
+    return [
+        url
+        for url in requested
+        if re.match(r"[a-z]+:", url)
+        and not url.startswith(("data:", "about:"))
+        and urlsplit(url).netloc != site
+    ]
+
+
+def test_every_public_page_has_the_headers_and_a_fresh_nonce(stack):
+    urls = _public_urls()
+    site = urlsplit(stack.url).netloc
+    problems: dict[str, list[str]] = {}
+    violations: list[str] = []
+
+    with chromium_page() as (page, requested):
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        # Every visit asks the site, not the browser's own cache (public pages
+        # may be kept a few seconds there); the site's page cache still serves.
+        devtools = page.context.new_cdp_session(page)
+        devtools.send("Network.enable")
+        devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        for name, path in urls.items():
+            nonces = []
+            for _ in range(2):  # the second is served from the page cache
+                response = page.goto(stack.url + path)
+                found = _check(response)
+                if isinstance(found, list):
+                    problems.setdefault(name, []).extend(found)
+                else:
+                    nonces.append(found)
+            if len(nonces) == 2 and nonces[0] == nonces[1] and nonces[0]:
+                problems.setdefault(name, []).append("the nonce repeated")
+        page.goto(stack.url + urls["statement"])
+        scripts = page.evaluate("() => document.querySelectorAll('script').length")
+
+    assert problems == {}
+    assert violations == []
+    assert scripts == 1  # counts.js; no violation above, so it was allowed
+    assert requested and _off_site(requested, site) == []
+
+
+def _check(response) -> str | list[str]:
+    """The page's nonce, or what is wrong with it."""
+    headers = response.headers
+    wrong = [
+        f"{header}: {headers.get(header)!r}"
+        for header, value in HEADERS.items()
+        if headers.get(header) != value
+    ]
+    policy = headers.get("content-security-policy", "")
+    if "frame-ancestors 'none'" not in policy or "unsafe-inline" in policy:
+        wrong.append(f"policy: {policy!r}")
+    if not headers.get("content-type", "").startswith("text/html"):
+        return wrong or ""
+    match = NONCE.search(policy)
+    if not match:
+        return [*wrong, f"no nonce in {policy!r}"]
+    body = response.text()
+    if len(SCRIPT_NONCES.findall(body)) != len(SCRIPTS.findall(body)):
+        wrong.append("a script without a nonce")
+    if any(nonce != match.group(1) for nonce in SCRIPT_NONCES.findall(body)):
+        wrong.append("a script nonce differs from the header's")
+    return wrong or match.group(1)
+
+
+def test_the_admin_works_in_the_browser_under_its_own_policy(stack):
+    petition = make_petition()
+    user = get_user_model().objects.create_user(
+        "browser-admin", password="a long password", is_staff=True, is_superuser=True
+    )
+    code = current_code(enrol_totp_device(user=user))
+    change_url = stack.url + reverse(
+        "admin:statements_statement_change", args=[petition.statement.pk]
+    )
+    site = urlsplit(stack.url).netloc
+    violations: list[str] = []
+
+    with chromium_page() as (page, requested):
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        page.goto(change_url)  # sent to the login form first
+        page.get_by_label("Username").fill("browser-admin")
+        page.get_by_label("Password").fill("a long password")
+        page.get_by_label("OTP Token").fill(code)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(change_url)
+        policy = page.goto(change_url).headers.get("content-security-policy", "")
+        # The admin's own scripts run: the inline "add another" links appear.
+        add_links = page.locator(".add-row a").count()
+
+    assert "'unsafe-inline'" in policy
+    assert violations == []
+    assert add_links >= 1
+    assert _off_site(requested, site) == []

@@ -1,0 +1,52 @@
+import pytest
+from django.test import RequestFactory
+
+from campaign.clientip import client_ip
+
+
+def _request(forwarded: str | None = None, remote: str = "203.0.113.9"):
+    headers = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().get("/", **headers)
+
+
+@pytest.mark.parametrize("forwarded", [None, "", "198.51.100.1", "1.1.1.1, 2.2.2.2"])
+def test_without_trusted_proxies_the_address_is_the_peer(settings, forwarded):
+    settings.TRUSTED_PROXY_COUNT = 0
+
+    assert client_ip(_request(forwarded)) == "203.0.113.9"
+
+
+def test_behind_one_proxy_the_address_is_the_one_it_appended(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    assert client_ip(_request("198.51.100.7", remote="10.0.0.2")) == "198.51.100.7"
+
+
+def test_entries_the_client_wrote_are_ignored(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    forged = "1.2.3.4, 5.6.7.8, 198.51.100.7"
+
+    assert client_ip(_request(forged, remote="10.0.0.2")) == "198.51.100.7"
+
+
+def test_behind_two_proxies_the_second_entry_from_the_right(settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    forwarded = "6.6.6.6, 198.51.100.7, 10.0.0.3"
+
+    assert client_ip(_request(forwarded, remote="10.0.0.2")) == "198.51.100.7"
+
+
+@pytest.mark.parametrize("forwarded", ["not-an-address", "1.2.3.4\r\nX: y", "::g"])
+def test_a_malformed_entry_falls_back_to_the_peer(settings, forwarded):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    assert client_ip(_request(forwarded, remote="10.0.0.2")) == "10.0.0.2"
+
+
+def test_an_ipv6_address_is_written_in_its_short_form(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    forwarded = "2001:DB8:0:0:0:0:0:1"
+
+    assert client_ip(_request(forwarded, remote="10.0.0.2")) == "2001:db8::1"
