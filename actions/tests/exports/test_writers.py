@@ -63,7 +63,7 @@ def test_the_xlsx_parses_back_to_the_rows(tricky_signatures):
 
 
 def test_xlsx_drops_characters_a_sheet_cannot_hold(petition):
-    make_signature(petition, first_name="Ada\x01\x1b", last_name="Love\x00lace")
+    make_signature(petition, first_name="Ada\x01\x1b", last_name="Love\x08lace")
     file = io.BytesIO()
 
     write_xlsx(Signature.objects.all(), file)
