@@ -15,7 +15,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Concat, Left
+from django.db.models.functions import Concat, Ord
 from django.db.models.lookups import In
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.functional import Promise
@@ -26,6 +26,7 @@ from actions.models import Signature
 # A cell starting with one of these is run as a formula by spreadsheets
 # (CSV injection): "=HYPERLINK(...)" as a name would become a live link.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CODES = [ord(prefix) for prefix in FORMULA_PREFIXES]
 
 
 def neutralised(field: str) -> Case:
@@ -37,15 +38,14 @@ def neutralised(field: str) -> Case:
     """
     return Case(
         When(
-            In(Left(field, 1), FORMULA_PREFIXES),
+            # The first character's code: one integer test per cell, cheaper
+            # in PostgreSQL than comparing strings (the export's hot path).
+            In(Ord(field), FORMULA_CODES),
             then=Concat(Value("'"), F(field), output_field=CharField()),
         ),
         default=F(field),
         output_field=CharField(),
     )
-
-
-_PG_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 
 
 class UtcText(Func):
@@ -61,7 +61,9 @@ class UtcText(Func):
     def as_postgresql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
     ) -> tuple[str, list]:
-        template = f"to_char(%(expressions)s AT TIME ZONE 'UTC', '{_PG_FORMAT}')"
+        # Cheaper than to_char() on a million rows. The text is ISO as long as
+        # DateStyle is (the default; the CSV copy sets it for itself).
+        template = "(date_trunc('second', %(expressions)s AT TIME ZONE 'UTC'))::text"
         return Func.as_sql(self, compiler, connection, template=template, **extra)
 
     def as_sqlite(

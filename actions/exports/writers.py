@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -57,8 +57,9 @@ def _header(lineterminator: str) -> bytes:
 def _copied_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]:
     rows = export_rows(queryset, typed=False)
     sql, params = rows.query.sql_with_params()
-    with connections[rows.db].cursor() as cursor:
-        statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    with transaction.atomic(using=rows.db), connections[rows.db].cursor() as cursor:
+        cursor.execute("SET LOCAL DateStyle TO 'ISO, YMD'")  # see UtcText
         with cursor.cursor.copy(statement, params) as copy:
             pieces, size = [], 0
             for row in copy:  # libpq hands over one row at a time

@@ -149,3 +149,20 @@ def test_a_background_export_is_built_by_the_worker(stack, exporter):
         default_storage.delete(export.file.name)
     assert export.row_count == 500
     assert read_csv(data)[1] == expected_csv_rows(Signature.objects.all())
+
+
+def test_the_csv_timestamps_do_not_depend_on_the_sessions_date_style(exporter):
+    _seed(make_petition(), rows=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SET DateStyle TO 'SQL, DMY'")
+    try:
+        export = services.start_export(
+            user=exporter, filters={}, format="csv", via="download"
+        )
+        rows = read_csv(b"".join(services.stream_csv(export)))[1]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET DateStyle")
+
+    assert rows == expected_csv_rows(Signature.objects.all())
+    assert rows[0][7] == "2026-01-01 00:00:00"
