@@ -20,6 +20,7 @@ from django.core.management.base import (
     CommandParser,
     OutputWrapper,
 )
+from django.utils.translation import gettext as _
 
 from actions.exports import services
 from actions.exports.forms import ExportForm
@@ -47,9 +48,8 @@ class ProgressBar:
         share = min(done / self.total, 1.0)
         filled = round(share * self.width)
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(
-            f"\r[{bar}] {share:4.0%} {done:,}/{self.total:,} rows", ending=""
-        )
+        counts = _("%(done)d/%(total)d rows") % {"done": done, "total": self.total}
+        self.stream.write(f"\r[{bar}] {share:4.0%} {counts}", ending="")
         self.stream.flush()
 
     def close(self, done: int) -> None:
@@ -82,7 +82,7 @@ class Command(BaseCommand):
             raise CommandError(_errors(form))
         output: Path = options["output"]
         if not output.parent.is_dir():
-            raise CommandError(f"No such directory: {output.parent}")
+            raise CommandError(_("No such directory: %s") % output.parent)
         try:
             export = services.start_export(
                 user=user,
@@ -92,20 +92,25 @@ class Command(BaseCommand):
             )
         except TooManyRows as exc:
             raise CommandError(
-                f"{exc.args[0]:,} signatures match: more than a spreadsheet "
-                "holds. Choose csv or narrow the filters."
+                _(
+                    "%d signatures match: more than a spreadsheet holds. "
+                    "Choose csv or narrow the filters."
+                )
+                % exc.args[0]
             ) from exc
         rows = self._write(export, output)
         self.stdout.write(
-            f"Wrote {rows:,} signatures to {output} (export {export.pk})."
+            _("Wrote %(rows)d signatures to %(output)s (export %(export)d).")
+            % {"rows": rows, "output": output, "export": export.pk}
         )
 
     def _exporter(self, username: str) -> AbstractBaseUser:
-        user = get_user_model().objects.filter(username=username).first()
+        model = get_user_model()
+        user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
         if user is None:
-            raise CommandError(f"No user named {username!r}.")
+            raise CommandError(_("No user named %s.") % username)
         if not services.may_export(user):
-            raise CommandError(f"{username} may not export signatures.")
+            raise CommandError(_("%s may not export signatures.") % username)
         return user
 
     def _write(self, export: SignatureExport, output: Path) -> int:
