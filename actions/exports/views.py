@@ -67,7 +67,8 @@ def _too_many_rows(exc: TooManyRows) -> str:
 def _initial(query: QueryDict) -> dict[str, object]:
     """The export form pre-filled from the signature list's filters."""
     initial: dict[str, object] = {}
-    if petition_id := query.get("petition__id__exact"):
+    petition_id = query.get("petition__id__exact", "")
+    if petition_id.isdigit():
         initial["petition"] = Petition.objects.filter(pk=petition_id).first()
     for lookup, field in [("state__exact", "state"), ("country__exact", "country")]:
         if lookup in query:

@@ -56,6 +56,13 @@ def test_the_export_form_starts_from_the_lists_filters(rita, petition):
     assert form["consent"].value() == "yes"
 
 
+def test_a_mangled_list_filter_is_ignored(rita):
+    page = rita.get(EXPORT, {"petition__id__exact": "x'1", "state__exact": "x"})
+
+    assert page.status_code == 200
+    assert page.context["form"]["petition"].value() is None
+
+
 def test_a_csv_export_streams_the_filtered_rows(rita, statement):
     first, second = make_petition(statement), make_petition(statement)
     mine = make_signature(first, state="confirmed", first_name="=1+1")
