@@ -37,6 +37,7 @@ DOWNLOAD_SALT = "actions.export.download"
 
 
 def may_export(user: AbstractBaseUser) -> bool:
+    """Whether this account may take signatures out (active, with the permission)."""
     return user.is_active and user.has_perm(EXPORT_PERMISSION)
 
 
