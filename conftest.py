@@ -1,13 +1,12 @@
 """Fixtures shared by every app's tests."""
 
-import django_otp
 import pytest
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpRequest
 
 from actions.tests.factories import make_petition
 from campaign.celery import app as celery_app
+from campaign.tests.otp import log_in_verified
 from campaign.twofactor import enrol_totp_device
 from statements.tests.factories import make_statement
 
@@ -63,15 +62,6 @@ def admin_device(admin_user):
     return enrol_totp_device(user=admin_user)
 
 
-def _log_in_verified(client, user, device) -> None:
-    client.force_login(user)
-    request = HttpRequest()
-    request.session = client.session
-    request.user = user
-    django_otp.login(request, device)
-    request.session.save()
-
-
 @pytest.fixture
 def admin_client(client, admin_user, admin_device):
     """A browser logged into the admin with a password and a verified device.
@@ -81,16 +71,5 @@ def admin_client(client, admin_user, admin_device):
     form leaves (django_otp.login), without paying for a password hash in
     every admin test; tests of the login form itself post a real TOTP code.
     """
-    _log_in_verified(client, admin_user, admin_device)
+    log_in_verified(client, admin_user, admin_device)
     return client
-
-
-@pytest.fixture
-def log_in_staff(db):
-    """Log a user into the admin as a password and a TOTP code would:
-    ``log_in_staff(client, user)``."""
-
-    def log_in(client, user) -> None:
-        _log_in_verified(client, user, enrol_totp_device(user=user))
-
-    return log_in

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -5,12 +7,25 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from actions import dashboard
-from actions.models import OutboundEmail, Petition, Signature, Suppression, Target
+from actions.exports import views as export_views
+from actions.exports.services import (
+    AUDIT_PERMISSION,
+    download_token,
+    may_export,
+)
+from actions.models import (
+    OutboundEmail,
+    Petition,
+    Signature,
+    SignatureExport,
+    Suppression,
+    Target,
+)
 from actions.services import canonical_email
 from campaign.audit import log_state_change
 
@@ -54,6 +69,12 @@ class PetitionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["target"]
     readonly_fields = ["closed_at", "delivered_at", "won_at"]
     actions = ["close", "mark_delivered", "mark_won"]
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        # Campaigners see counts, never who signed.
+        if request.user.has_perm("actions.view_signature"):
+            return self.list_display
+        return [name for name in self.list_display if name != "signatures_link"]
 
     @admin.display(description=_("confirmed signatures"))
     def confirmed(self, obj: Petition) -> int:
@@ -138,6 +159,20 @@ class SignatureAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     list_per_page = 50
     ordering = ["-created_at"]
+    change_list_template = "admin/actions/signature/change_list.html"
+
+    def get_urls(self) -> list:
+        export = self.admin_site.admin_view(export_views.export_signatures)
+        return [
+            path("export/", export, name="actions_signature_export"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        context = {"may_export": may_export(request.user)} | (extra_context or {})
+        return super().changelist_view(request, extra_context=context)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Signature], search_term: str
@@ -177,3 +212,83 @@ class SuppressionAdmin(ReadOnlyAdmin):
         if "@" in search_term:
             return queryset.filter(canonical_email=canonical_email(search_term)), False
         return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(SignatureExport)
+class SignatureExportAdmin(ReadOnlyAdmin):
+    """The audit trail of exports, and the links to files built in the
+    background. Exporters see their own; a superuser or a holder of
+    view_signatureexport sees everyone's."""
+
+    list_display = [
+        "created_at",
+        "username",
+        "format",
+        "via",
+        "state",
+        "row_count",
+        "filters_summary",
+        "finished_at",
+    ]
+    list_filter = ["state", "format", "via"]
+    search_fields = ["username"]
+    fields = [
+        "username",
+        "format",
+        "via",
+        "state",
+        "filters_summary",
+        "row_count",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "failed_at",
+        "expired_at",
+    ]
+    readonly_fields = fields
+
+    def get_urls(self) -> list:
+        download = self.admin_site.admin_view(export_views.download_export)
+        return [
+            path(
+                "download/<str:token>/",
+                download,
+                name="actions_signatureexport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return may_export(request.user) or request.user.has_perm(AUDIT_PERMISSION)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SignatureExport]:
+        queryset = super().get_queryset(request)
+        if request.user.has_perm(AUDIT_PERMISSION):
+            return queryset
+        return queryset.filter(user=request.user)
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        return [*self.list_display, self._download_column(request)]
+
+    def _download_column(self, request: HttpRequest) -> Callable:
+        # A link token is bound to the user who sees the page.
+        @admin.display(description=_("file"))
+        def download(obj: SignatureExport) -> str:
+            if obj.state != SignatureExport.State.DONE or not obj.file:
+                return "-"
+            if not may_export(request.user):
+                return "-"
+            token = download_token(obj, user=request.user)
+            url = reverse("admin:actions_signatureexport_download", args=[token])
+            return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+        return download
+
+    @admin.display(description=_("filters"))
+    def filters_summary(self, obj: SignatureExport) -> str:
+        if not obj.filters:
+            return _("all signatures")
+        return format_html_join(
+            ", ", "{}={}", sorted((str(k), str(v)) for k, v in obj.filters.items())
+        )

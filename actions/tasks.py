@@ -1,6 +1,7 @@
 from celery import Task, shared_task
 
 from actions import emails, services
+from actions.exports import services as exports
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -21,3 +22,15 @@ def send_email(self: Task, outbound_email_id: int) -> None:
 def requeue_stale_emails() -> int:
     """Enqueue outbox rows whose task was lost. Repeat-safe."""
     return services.requeue_stale_emails()
+
+
+@shared_task(acks_late=True)
+def build_signature_export(export_id: int) -> None:
+    """Write a queued signature export to its file; a no-op once it finished."""
+    exports.build_file(export_id)
+
+
+@shared_task
+def delete_expired_exports() -> int:
+    """Delete export files past EXPORT_FILE_MAX_AGE. Repeat-safe."""
+    return exports.delete_expired_files()

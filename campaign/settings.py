@@ -279,6 +279,15 @@ OUTBOX_STALE_SENDING_AFTER = env_int("OUTBOX_STALE_SENDING_AFTER", 600)
 OUTBOX_SWEEP_INTERVAL = env_int("OUTBOX_SWEEP_INTERVAL", 30)
 OUTBOX_MAX_BACKOFF = env_int("OUTBOX_MAX_BACKOFF", 600)
 
+# Signature exports. Files built in the background are private: they live under
+# MEDIA_ROOT/exports, which no URL serves, and leave only through a view that
+# checks the permission and a signed link. Do not serve MEDIA_ROOT publicly.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Above this many rows an admin export is built by a worker into a file.
+EXPORT_MAX_ROWS_PER_REQUEST = env_int("EXPORT_MAX_ROWS_PER_REQUEST", 50_000)
+EXPORT_LINK_MAX_AGE = env_int("EXPORT_LINK_MAX_AGE", 3600)
+EXPORT_FILE_MAX_AGE = env_int("EXPORT_FILE_MAX_AGE", 24 * 3600)
+
 # Celery. With no broker configured, tasks run in-process (development).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
@@ -310,6 +319,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-emails": {
         "task": "actions.tasks.requeue_stale_emails",
         "schedule": float(OUTBOX_SWEEP_INTERVAL),
+    },
+    "delete-expired-exports": {
+        "task": "actions.tasks.delete_expired_exports",
+        "schedule": 3600.0,
     },
     "publish-scheduled-statements": {
         "task": "statements.tasks.publish_scheduled_statements",

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -77,7 +78,7 @@ class StatementAdmin(admin.ModelAdmin):
         """The public page as it will look, drafts included, for staff only."""
         statement = get_object_or_404(Statement, pk=pk)
         if not self.has_view_permission(request, statement):
-            raise admin.sites.PermissionDenied
+            raise PermissionDenied
         return render_statement(request, statement)
 
     @admin.display(description=_("Preview"))

@@ -1,5 +1,8 @@
+import importlib
 from itertools import count
 
+from django.apps import apps
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from actions.models import Petition, Signature, Target
@@ -42,3 +45,24 @@ def make_signature(petition: Petition, **fields: object) -> Signature:
     if fields.get("state") == Signature.State.CONFIRMED:
         defaults["confirmed_at"] = timezone.now()
     return Signature.objects.create(petition=petition, **defaults | fields)
+
+
+def role(name: str) -> Group:
+    """A staff role's group, as the roles migration made it.
+
+    Transactional tests flush the database, data migrations' rows with it;
+    the migration's own code makes them again then.
+    """
+    if not Group.objects.filter(name=name).exists():
+        roles = importlib.import_module("actions.migrations.0005_roles")
+        roles.add_roles(apps, None)
+    return Group.objects.get(name=name)
+
+
+def make_staff(
+    username: str, *, roles: tuple[str, ...] = (), superuser: bool = False
+) -> User:
+    """A staff account (no usable password: tests log in with force_login)."""
+    user = User.objects.create_user(username, is_staff=True, is_superuser=superuser)
+    user.groups.add(*(role(name) for name in roles))
+    return user

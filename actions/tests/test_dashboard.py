@@ -15,6 +15,7 @@ from django_countries import countries
 from actions.models import Petition, Signature
 from actions.services import confirm_signature
 from actions.tests.factories import make_petition, make_signature
+from campaign.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -183,14 +184,14 @@ def _staff(*codenames: str) -> User:
     return user
 
 
-def test_staff_who_may_view_petitions_see_the_dashboard(client, petition, log_in_staff):
-    log_in_staff(client, _staff("view_petition"))
+def test_staff_who_may_view_petitions_see_the_dashboard(client, petition):
+    log_in_verified(client, _staff("view_petition"))
 
     assert client.get(_url(petition)).status_code == 200
 
 
-def test_staff_without_the_view_permission_are_refused(client, petition, log_in_staff):
-    log_in_staff(client, _staff("view_signature"))
+def test_staff_without_the_view_permission_are_refused(client, petition):
+    log_in_verified(client, _staff("view_signature"))
 
     assert client.get(_url(petition)).status_code == 403
 

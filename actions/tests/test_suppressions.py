@@ -6,6 +6,7 @@ from actions.emails import deliver
 from actions.models import OutboundEmail, Signature, Suppression
 from actions.suppressions import exclude_suppressed, is_suppressed, suppress
 from actions.tests.factories import make_signature
+from campaign.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -94,9 +95,9 @@ def test_a_superuser_can_lift_a_suppression(admin_client):
     assert not is_suppressed("ada@example.org")
 
 
-def test_staff_can_see_but_not_lift_or_add_suppressions(client, log_in_staff):
+def test_staff_can_see_but_not_lift_or_add_suppressions(client):
     suppression = _suppress("ada@example.org")
-    log_in_staff(client, _staff("view_suppression", "delete_suppression"))
+    log_in_verified(client, _staff("view_suppression", "delete_suppression"))
     delete = reverse("admin:actions_suppression_delete", args=[suppression.pk])
 
     assert client.get(SUPPRESSIONS).status_code == 200

@@ -1,9 +1,13 @@
 """Logging into the admin the way a person does: password, then TOTP code."""
 
+import django_otp
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from campaign.twofactor import enrol_totp_device
 
 LOGIN = reverse("admin:login")
 
@@ -29,3 +33,15 @@ def post_login(
     if next_url is not None:
         data["next"] = next_url
     return client.post(LOGIN, data, **headers)
+
+
+def log_in_verified(client: Client, user, device: TOTPDevice | None = None) -> None:
+    """Log a user in as the login form leaves them after a right password and
+    TOTP code (django_otp.login), without paying for a password hash."""
+    device = device or enrol_totp_device(user=user)
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    request.user = user
+    django_otp.login(request, device)
+    request.session.save()

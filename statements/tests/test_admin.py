@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, make_staff
+from campaign.tests.otp import log_in_verified
 from statements.models import Statement
 from statements.tests.factories import make_quote, make_statement
 
@@ -97,3 +98,13 @@ def test_archive_action_archives_a_statement(admin_client, statement):
 
     statement.refresh_from_db()
     assert statement.state == Statement.State.ARCHIVED
+
+
+def test_staff_who_may_not_see_statements_get_no_preview(client, draft):
+    log_in_verified(client, make_staff("sam"))
+
+    response = client.get(
+        reverse("admin:statements_statement_preview", args=[draft.pk])
+    )
+
+    assert response.status_code == 403

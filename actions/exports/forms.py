@@ -1,0 +1,87 @@
+"""The choice of rows and format for an export, from the admin or the command."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from actions.forms import CountryField, clean_source
+from actions.models import Petition, Signature, SignatureExport
+
+CONSENT_CHOICES = [
+    ("", _("Either")),
+    ("yes", _("Agreed to updates")),
+    ("no", _("Did not agree to updates")),
+]
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=SignatureExport.Format.choices,
+        initial=SignatureExport.Format.CSV,
+    )
+    petition = forms.ModelChoiceField(
+        label=_("Petition"),
+        queryset=Petition.objects.order_by("title"),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("All petitions"),
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        choices=[("", _("Any state")), *Signature.State.choices],
+        required=False,
+    )
+    confirmed_from = forms.DateField(
+        label=_("Confirmed on or after"),
+        required=False,
+        help_text=_("A date (YYYY-MM-DD), in UTC."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    confirmed_to = forms.DateField(
+        label=_("Confirmed on or before"),
+        required=False,
+        help_text=_("A date (YYYY-MM-DD), in UTC."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    country = CountryField(
+        label=_("Country"),
+        choices=lambda: [("", _("Any country")), *countries],
+        required=False,
+    )
+    consent = forms.ChoiceField(
+        label=_("Consent to updates"), choices=CONSENT_CHOICES, required=False
+    )
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=60,
+        required=False,
+        help_text=_("Exactly as recorded, e.g. newsletter."),
+    )
+
+    def clean_source(self) -> str:
+        return clean_source(self.cleaned_data.get("source"))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("confirmed_from"), cleaned.get("confirmed_to")
+        if start and end and start > end:
+            self.add_error(
+                "confirmed_to",
+                _("The end of the confirmation range is before its start."),
+            )
+        return cleaned
+
+    def filters(self) -> dict[str, object]:
+        """The chosen filters as JSON-ready values, for the export's record."""
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "format" and value not in (None, "")
+        }
+        if "petition" in data:
+            data["petition"] = data["petition"].pk
+        for name in ("confirmed_from", "confirmed_to"):
+            if name in data:
+                data[name] = data[name].isoformat()
+        return data

@@ -1,0 +1,231 @@
+"""Exports as workflows: record, write, hand over, expire."""
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import timedelta
+from typing import BinaryIO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from actions.exports.query import filter_signatures
+from actions.exports.writers import (
+    XLSX_MAX_ROWS,
+    Progress,
+    TooManyRows,
+    csv_chunks,
+    write_csv,
+    write_xlsx,
+)
+from actions.models import SignatureExport
+from campaign.audit import record_export
+
+logger = logging.getLogger(__name__)
+
+EXPORT_PERMISSION = "actions.export_signature"
+# Every audit row, for a role that reviews exports (superusers have it).
+AUDIT_PERMISSION = "actions.view_signatureexport"
+DOWNLOAD_SALT = "actions.export.download"
+
+
+def may_export(user: AbstractBaseUser) -> bool:
+    """Whether this account may take signatures out (active, with the permission)."""
+    return user.is_active and user.has_perm(EXPORT_PERMISSION)
+
+
+def start_export(
+    *, user: AbstractBaseUser, filters: dict, format: str, via: str
+) -> SignatureExport:
+    """Record an export before any row leaves; in the background if too big.
+
+    Above EXPORT_MAX_ROWS_PER_REQUEST rows, an admin export is queued for a
+    worker (via becomes "background"). Raises PermissionDenied for a user
+    without the export permission and TooManyRows for an XLSX too big for a
+    sheet. Nothing is recorded then.
+    """
+    if not may_export(user):
+        raise PermissionDenied
+    xlsx = format == SignatureExport.Format.XLSX
+    download = via == SignatureExport.Via.DOWNLOAD
+    # A COUNT(*) of millions of rows takes a while: only when it decides.
+    rows = filter_signatures(filters).count() if xlsx or download else 0
+    if xlsx and rows > XLSX_MAX_ROWS:
+        raise TooManyRows(rows)
+    background = download and rows > settings.EXPORT_MAX_ROWS_PER_REQUEST
+    export = SignatureExport.objects.create(
+        user=user,
+        username=user.get_username(),
+        filters=filters,
+        format=format,
+        via=SignatureExport.Via.BACKGROUND if background else via,
+        state=SignatureExport.State.QUEUED,
+    )
+    if background:
+        transaction.on_commit(lambda: enqueue_export(export.pk), robust=True)
+    else:
+        export.start()
+    return export
+
+
+def enqueue_export(export_id: int) -> bool:
+    """Hand a queued export to Celery; if the broker is down, mark it failed
+    (the user asks again) and return False."""
+    from actions.tasks import build_signature_export
+
+    try:
+        build_signature_export.delay(export_id)
+    except Exception:  # kombu raises several unrelated types when Redis is down
+        logger.warning("Broker unavailable; export %s not queued", export_id)
+        SignatureExport(pk=export_id).fail(
+            _("The task queue was unavailable. Please export again.")
+        )
+        return False
+    return True
+
+
+def stream_csv(export: SignatureExport) -> Iterator[bytes]:
+    """The running export's CSV as it is written, then its record finished.
+
+    A stream that stops early (the client went away, a database error) marks
+    the record failed with the rows sent so far.
+    """
+    total = 0
+    try:
+        with closing(csv_chunks(filter_signatures(export.filters))) as chunks:
+            for data, rows in chunks:
+                total += rows
+                yield data
+    except BaseException as exc:  # GeneratorExit included: a dropped download
+        export.fail(_stopped(total, exc))
+        raise
+    finish(export, rows=total)
+
+
+def write_export(
+    export: SignatureExport, file: BinaryIO, *, progress: Progress | None = None
+) -> int:
+    """Write the running export's rows to a file; the number of rows.
+
+    The caller finishes the record (it knows where the file went). On an error
+    the record is marked failed and the error raised.
+    """
+    writer = write_xlsx if export.format == SignatureExport.Format.XLSX else write_csv
+    try:
+        return writer(filter_signatures(export.filters), file, progress=progress)
+    except BaseException as exc:
+        export.fail(_stopped(None, exc))
+        raise
+
+
+def xlsx_file(export: SignatureExport) -> BinaryIO:
+    """The running XLSX export written to a temporary file (rewound), its
+    record finished. Raises what writing raised."""
+    file = tempfile.TemporaryFile()
+    try:
+        rows = write_export(export, file)
+    except BaseException:
+        file.close()
+        raise
+    finish(export, rows=rows)
+    file.seek(0)
+    return file
+
+
+def build_file(export_id: int) -> SignatureExport | None:
+    """Write a queued export to a private file and finish its record.
+
+    Repeat-safe: a finished, failed or expired export is left alone; a run
+    after a worker died starts again. Raises what writing raised.
+    """
+    export = SignatureExport.objects.filter(pk=export_id).first()
+    if export is None or not export.start():
+        return None
+    with tempfile.TemporaryFile() as file:
+        rows = write_export(export, file)
+        file.seek(0)
+        name = default_storage.save(export_file_name(export), File(file))
+    if not finish(export, rows=rows, file_name=name):
+        default_storage.delete(name)  # a twin run finished first
+    return export
+
+
+def finish(export: SignatureExport, *, rows: int, file_name: str = "") -> bool:
+    """Mark a running export done and write it to the audit log; False (and
+    no log entry) unless it was running."""
+    if not export.finish(row_count=rows, file_name=file_name):
+        return False
+    if export.user_id is not None:
+        record_export(user_id=export.user_id, obj=export, rows=rows)
+    return True
+
+
+def export_file_name(export: SignatureExport) -> str:
+    return f"exports/signatures-{export.pk}.{export.format}"
+
+
+def download_name(export: SignatureExport) -> str:
+    return f"signatures-{export.created_at:%Y%m%d-%H%M}-{export.pk}.{export.format}"
+
+
+def download_token(export: SignatureExport, *, user: AbstractBaseUser) -> str:
+    """A link token for this user and this export, valid EXPORT_LINK_MAX_AGE."""
+    return signing.dumps({"export": export.pk, "user": user.pk}, salt=DOWNLOAD_SALT)
+
+
+def export_for_download(token: str, *, user: AbstractBaseUser) -> SignatureExport:
+    """The finished export a token names, if this user may have its file.
+
+    Raises signing.BadSignature (SignatureExpired included), PermissionDenied
+    (no permission, or someone else's token or export) or
+    SignatureExport.DoesNotExist (gone, not ready or its file deleted).
+    """
+    data = signing.loads(
+        token, salt=DOWNLOAD_SALT, max_age=settings.EXPORT_LINK_MAX_AGE
+    )
+    if not may_export(user) or data["user"] != user.pk:
+        raise PermissionDenied
+    export = SignatureExport.objects.exclude(file="").get(
+        pk=data["export"], state=SignatureExport.State.DONE
+    )
+    if export.user_id != user.pk and not user.has_perm(AUDIT_PERMISSION):
+        raise PermissionDenied
+    return export
+
+
+def delete_expired_files() -> int:
+    """Delete export files older than EXPORT_FILE_MAX_AGE; the records stay.
+
+    Repeat-safe; returns how many files went.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.EXPORT_FILE_MAX_AGE)
+    expired = SignatureExport.objects.filter(
+        state=SignatureExport.State.DONE, finished_at__lt=cutoff
+    ).exclude(file="")
+    deleted = 0
+    for export in expired.iterator():
+        default_storage.delete(export.file.name)
+        deleted += export.expire()
+    return deleted
+
+
+def _stopped(rows: int | None, exc: BaseException) -> str:
+    reason = str(exc) or exc.__class__.__name__
+    if isinstance(exc, GeneratorExit):
+        reason = _("the download was interrupted")
+    elif isinstance(exc, TooManyRows):
+        reason = _("more rows than a spreadsheet holds")
+    if rows is None:
+        return _("Failed: %(reason)s") % {"reason": reason}
+    return _("Stopped after %(rows)d rows: %(reason)s") % {
+        "rows": rows,
+        "reason": reason,
+    }

@@ -1,0 +1,156 @@
+"""Export rows written as CSV or XLSX, in memory that does not grow with them."""
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+from django.db import connections, transaction
+from django.db.models import QuerySet
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+from actions.exports.query import export_rows, headers
+from actions.models import Signature
+
+# Excel reads a UTF-8 CSV as UTF-8 only when it starts with a byte-order mark;
+# names in Khmer or Burmese would otherwise turn to mojibake.
+BOM = "\ufeff"
+CHUNK_BYTES = 256 * 1024
+ITERATOR_CHUNK = 2000
+# A sheet holds 1,048,576 rows, one of them the header.
+XLSX_MAX_ROWS = 1_048_575
+
+Progress = Callable[[int], None]
+
+
+class TooManyRows(Exception):
+    """More rows than the format can hold."""
+
+
+def csv_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]:
+    """The export as CSV: pieces of about CHUNK_BYTES, each with its row count.
+
+    PostgreSQL writes the rows itself (COPY of the export query, cells already
+    neutralised and formatted by it, lines ending in LF); other databases go
+    through a cursor and Python's writer (lines ending in CRLF: with LF alone,
+    Python 3.12 leaves a CR inside a cell unquoted).
+    """
+    if connections[queryset.db].vendor == "postgresql":
+        yield _header("\n"), 0
+        yield from _copied_chunks(queryset)
+    else:
+        yield _header("\r\n"), 0
+        yield from _written_chunks(queryset)
+
+
+def _header(lineterminator: str) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=lineterminator).writerow(headers())
+    return (BOM + buffer.getvalue()).encode()
+
+
+def _copied_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]:
+    rows = export_rows(queryset, typed=False)
+    sql, params = rows.query.sql_with_params()
+    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    with transaction.atomic(using=rows.db), connections[rows.db].cursor() as cursor:
+        cursor.execute("SET LOCAL DateStyle TO 'ISO, YMD'")  # see UtcText
+        with cursor.cursor.copy(statement, params) as copy:
+            pieces, size = [], 0
+            for row in copy:  # libpq hands over one row at a time
+                pieces.append(row)
+                size += len(row)
+                if size >= CHUNK_BYTES:
+                    yield b"".join(pieces), len(pieces)
+                    pieces, size = [], 0
+            if pieces:
+                yield b"".join(pieces), len(pieces)
+
+
+def _written_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    count = 0
+    for row in export_rows(queryset, typed=False).iterator(chunk_size=ITERATOR_CHUNK):
+        writer.writerow(row)
+        count += 1
+        if buffer.tell() >= CHUNK_BYTES:
+            yield buffer.getvalue().encode(), count
+            buffer.seek(0)
+            buffer.truncate()
+            count = 0
+    if count:
+        yield buffer.getvalue().encode(), count
+
+
+def write_csv(
+    queryset: QuerySet[Signature], file: BinaryIO, *, progress: Progress | None = None
+) -> int:
+    """Write the export as CSV to a binary file; the number of rows."""
+    total = 0
+    for data, rows in csv_chunks(queryset):
+        file.write(data)
+        total += rows
+        if progress and rows:
+            progress(total)
+    return total
+
+
+def write_xlsx(
+    queryset: QuerySet[Signature],
+    file: BinaryIO | str,
+    *,
+    progress: Progress | None = None,
+) -> int:
+    """Write the export as one XLSX sheet; the number of rows.
+
+    A write-only workbook streams rows to a temporary file, so memory stays
+    flat. Raises TooManyRows past what a sheet can hold.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(headers())
+    total = 0
+    try:
+        for row in export_rows(queryset, typed=True).iterator(
+            chunk_size=ITERATOR_CHUNK
+        ):
+            total += 1
+            if total > XLSX_MAX_ROWS:
+                raise TooManyRows(total)
+            sheet.append([_xlsx_cell(value) for value in row])
+            if progress and total % ITERATOR_CHUNK == 0:
+                progress(total)
+    except BaseException:
+        _discard(sheet)
+        raise
+    workbook.save(file)
+    if progress:
+        progress(total)
+    return total
+
+
+def _discard(sheet: WriteOnlyWorksheet) -> None:
+    # The rows so far sit in a temporary file that openpyxl removes on save or
+    # at exit: a worker lives long, and the rows are personal data.
+    sheet.close()
+    path = sheet._writer.out
+    if path in ALL_TEMP_FILES:
+        ALL_TEMP_FILES.remove(path)
+    os.remove(path)
+
+
+def _xlsx_cell(value: object) -> object:
+    if isinstance(value, str):
+        # Control characters make the file unreadable; the signing form drops
+        # them, older rows or other paths may not have.
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, datetime):
+        # Excel has no time zones; the header says UTC.
+        return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    return value
