@@ -66,7 +66,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=15, help="seconds each")
     parser.add_argument("--warmup", type=int, default=3, help="seconds each")
     parser.add_argument(
-        "--drain", type=int, default=30, help="seconds to wait for emails after"
+        "--drain", type=int, default=120, help="seconds to wait for emails after"
     )
     parser.add_argument(
         "--postgres",

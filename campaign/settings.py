@@ -294,6 +294,9 @@ CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker's CPU priority below the web's (campaign/celery.py); 0 on a
+# machine of its own.
+WORKER_NICE = env_int("WORKER_NICE", 10)
 CELERY_TASK_IGNORE_RESULT = True
 # Celery closes the database connection after every task unless told to reuse
 # it: a new PostgreSQL backend per email costs more than sending the email.
