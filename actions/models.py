@@ -301,3 +301,11 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email} ({self.state})"
+
+
+# Follow-ups live in their own module; imported here so Django registers them.
+from actions.followups.models import (  # noqa: E402, F401
+    FollowUp,
+    FollowUpDelivery,
+    Withdrawal,
+)

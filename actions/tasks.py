@@ -1,6 +1,8 @@
 from celery import Task, shared_task
 
 from actions import emails, services
+from actions.followups import sending
+from actions.followups import services as followups
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -21,3 +23,21 @@ def send_email(self: Task, outbound_email_id: int) -> None:
 def requeue_stale_emails() -> int:
     """Enqueue outbox rows whose task was lost. Repeat-safe."""
     return services.requeue_stale_emails()
+
+
+@shared_task(acks_late=True)
+def start_follow_up(follow_up_id: int) -> int:
+    """Queue a scheduled follow-up's deliveries if it is due. Repeat-safe."""
+    return followups.start(follow_up_id)
+
+
+@shared_task(acks_late=True)
+def send_follow_up_batch(follow_up_id: int) -> int:
+    """Send one batch of a follow-up; the next batch is enqueued. Repeat-safe."""
+    return sending.send_batch(follow_up_id)
+
+
+@shared_task
+def run_follow_ups() -> None:
+    """The follow-ups' beat job: start, queue, recover, finish. Repeat-safe."""
+    followups.run_follow_ups()
