@@ -141,8 +141,10 @@ class FollowUpDelivery(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # Every index is written on each state change, so none is redundant: the
+    # unique constraint below serves lookups by follow-up.
     follow_up = models.ForeignKey(
-        FollowUp, on_delete=models.CASCADE, related_name="deliveries"
+        FollowUp, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     signature = models.ForeignKey(
         "actions.Signature", on_delete=models.CASCADE, related_name="+"
@@ -175,7 +177,6 @@ class FollowUpDelivery(models.Model):
                 condition=Q(state="sending"),
                 name="followup_delivery_sending",
             ),
-            models.Index(fields=["signature"], name="followup_delivery_signature"),
         ]
         constraints = [
             models.UniqueConstraint(
