@@ -21,7 +21,11 @@ from actions.followups import sending
 from actions.followups import services as followups
 from actions.followups.forms import FollowUpForm
 from actions.followups.rendering import list_headers
-from actions.followups.sending import CONNECTION_ERRORS
+from actions.followups.transport import (
+    CONNECTION_ERRORS,
+    ConnectionLost,
+    Refused,
+)
 from actions.models import (
     FollowUp,
     FollowUpDelivery,
@@ -281,7 +285,7 @@ class FollowUpAdmin(admin.ModelAdmin):
         for follow_up in follow_ups:
             try:
                 sending.send_test(follow_up, to_email=to_email)
-            except (sending.Refused, sending.ConnectionLost, *CONNECTION_ERRORS) as exc:
+            except (Refused, ConnectionLost, *CONNECTION_ERRORS) as exc:
                 self.message_user(
                     request,
                     _("The test of “%(subject)s” could not be sent: %(error)s")

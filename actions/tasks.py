@@ -31,10 +31,11 @@ def start_follow_up(follow_up_id: int) -> int:
     return followups.start(follow_up_id)
 
 
-@shared_task(acks_late=True)
-def send_follow_up_batch(follow_up_id: int) -> int:
+@shared_task(bind=True, acks_late=True)
+def send_follow_up_batch(self: Task, follow_up_id: int) -> int:
     """Send one batch of a follow-up; the next batch is enqueued. Repeat-safe."""
-    return sending.send_batch(follow_up_id)
+    # In-process, a chain of tasks would recurse once per batch.
+    return sending.send_batch(follow_up_id, chain=not self.request.is_eager)
 
 
 @shared_task

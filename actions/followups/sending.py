@@ -10,16 +10,11 @@ whose worker dies between that commit and the next write, microseconds later.
 """
 
 import logging
-import smtplib
-import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import mailers
-from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,14 +22,19 @@ from django.utils.translation import gettext
 
 from actions.followups import rendering, services, throttle
 from actions.followups.models import FollowUp, FollowUpDelivery
-from actions.followups.rendering import Email, MessageWriter
+from actions.followups.rendering import Email
+from actions.followups.transport import (
+    BackendTransport,
+    Cancelled,
+    ConnectionLost,
+    Refused,
+    SmtpTransport,
+    open_transport,
+)
 
 logger = logging.getLogger(__name__)
 
 Delivery = FollowUpDelivery.State
-# smtplib's errors are OSErrors too: a refused login or connection counts as
-# the server being unreachable.
-CONNECTION_ERRORS = (smtplib.SMTPException, OSError)
 MAX_BACKOFF = 3600
 
 
@@ -55,39 +55,21 @@ class Batch:
     rows: list[Claimed]
 
 
-class Cancelled(Exception):
-    """The delivery stopped being this worker's to send (unsubscribed)."""
-
-
-class Refused(Exception):
-    """The server refused the message; ``committed``: it was marked sent."""
-
-    def __init__(self, code: int, reply: str, *, committed: bool) -> None:
-        super().__init__(f"{code} {reply}")
-        self.code, self.reply, self.committed = code, reply, committed
-
-
-class ConnectionLost(Exception):
-    """The connection broke; ``committed``: after the row was marked sent."""
-
-    def __init__(self, *, committed: bool) -> None:
-        super().__init__("connection lost")
-        self.committed = committed
-
-
-def send_batch(follow_up_id: int) -> int:
-    """Claim and send one batch of a follow-up, enqueueing the next batch first
-    so that it is claimed while this one sends; with nothing left to claim the
-    chain ends. Returns how many were sent. Repeat-safe: claims are exclusive.
+def send_batch(follow_up_id: int, *, chain: bool = True) -> int:
+    """Claim and send one batch of a follow-up. With ``chain``, the next batch
+    is enqueued first, so that another worker claims it while this one sends;
+    without (tasks run in-process), every batch is sent here in turn. Returns
+    how many were sent. Repeat-safe: claims are exclusive.
     """
+    sent = 0
     size = settings.FOLLOW_UP_BATCH_SIZE
-    batch = claim_batch(follow_up_id, size=size)
-    if batch is None:
-        services.finish_if_done(follow_up_id)
-        return 0
-    services.enqueue_batches(follow_up_id, 1)
-    sent = deliver_batch(batch)
-    services.finish_if_done(follow_up_id)  # if this was the last batch
+    while (batch := claim_batch(follow_up_id, size=size)) is not None:
+        if chain:
+            services.enqueue_batches(follow_up_id, 1)
+        sent += deliver_batch(batch)
+        if chain:
+            break
+    services.finish_if_done(follow_up_id)  # if that was the last batch
     return sent
 
 
@@ -156,7 +138,7 @@ def deliver_batch(batch: Batch) -> int:
     outcomes = _Outcomes()
     done = 0
     try:
-        with _transport() as transport:
+        with open_transport() as transport:
             for chunk in _chunks(batch.rows, throttle.chunk_size()):
                 throttle.wait_for_turn(len(chunk))
                 for row in chunk:
@@ -173,7 +155,7 @@ def deliver_batch(batch: Batch) -> int:
 
 
 def _send_one(
-    transport: "_SmtpTransport | _BackendTransport",
+    transport: "SmtpTransport | BackendTransport",
     outcomes: "_Outcomes",
     row: Claimed,
     email: Email,
@@ -188,7 +170,7 @@ def _send_one(
 
 
 def _attempt(
-    transport: "_SmtpTransport | _BackendTransport",
+    transport: "SmtpTransport | BackendTransport",
     outcomes: "_Outcomes",
     row: Claimed,
     email: Email,
@@ -266,130 +248,19 @@ class _Outcomes:
         )
 
 
-class _SmtpTransport:
-    """Django's SMTP backend's connection, driven one transaction at a time so
-    that the row is committed between the message's data and its end."""
-
-    def __init__(self, backend: SmtpBackend) -> None:
-        self.backend = backend
-        self.writer = MessageWriter(settings.DEFAULT_FROM_EMAIL)
-
-    def send(self, *, to: str, email: Email, commit: Callable[[], bool]) -> None:
-        """Raises Cancelled, Refused or ConnectionLost."""
-        recipient = to if to.isascii() else self.backend.prep_address(to)
-        message = self.writer.write(email, to=recipient)
-        try:
-            conn = self._connection()
-            # Validated ASCII addresses: smtplib's quoting would parse each
-            # again, a tenth of a millisecond an email.
-            _expect(
-                conn, conn.docmd("mail", f"FROM:<{self.writer.envelope_from}>"), {250}
-            )
-            _expect(conn, conn.docmd("rcpt", f"TO:<{recipient}>"), {250, 251})
-            _expect(conn, conn.docmd("data"), {354})
-            conn.send(message)
-        except CONNECTION_ERRORS as exc:
-            raise ConnectionLost(committed=False) from exc
-        if not commit():
-            self.abandon()  # the only way out of DATA without delivering
-            raise Cancelled
-        try:
-            conn.send(b".\r\n")
-            code, reply = conn.getreply()
-        except CONNECTION_ERRORS as exc:
-            raise ConnectionLost(committed=True) from exc
-        if code != 250:
-            raise Refused(code, reply.decode(errors="replace"), committed=True)
-
-    def _connection(self) -> smtplib.SMTP:
-        if self.backend.connection is None:
-            self.backend.open()
-            # The data and its final dot are two writes before one read: with
-            # Nagle's algorithm the dot would wait for the server's delayed
-            # ACK, 40 ms an email.
-            sock = self.backend.connection.sock
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = self.backend.connection
-        conn.ehlo_or_helo_if_needed()
-        return conn
-
-    def abandon(self) -> None:
-        """Drop the connection without QUIT; the next send opens another."""
-        conn, self.backend.connection = self.backend.connection, None
-        if conn is not None:
-            conn.close()
-
-    def close(self) -> None:
-        try:
-            self.backend.close()
-        except CONNECTION_ERRORS:
-            self.abandon()
-
-
-def _expect(conn: smtplib.SMTP, reply: tuple[int, bytes], codes: set[int]) -> None:
-    code, text = reply
-    if code in codes:
-        return
-    try:
-        conn.rset()
-    except CONNECTION_ERRORS:
-        pass  # a 421 closes the connection; the next send reconnects
-    raise Refused(code, text.decode(errors="replace"), committed=False)
-
-
-class _BackendTransport:
-    """Any other mail backend (the console in development, tests' outbox)."""
-
-    def __init__(self, backend: object) -> None:
-        self.backend = backend
-
-    def send(self, *, to: str, email: Email, commit: Callable[[], bool]) -> None:
-        if not commit():
-            raise Cancelled
-        try:
-            self.backend.send_messages([rendering.django_message(email, to=to)])
-        except Exception as exc:  # not the network: retrying cannot help
-            raise Refused(0, repr(exc), committed=True) from exc
-
-    def abandon(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-@contextmanager
-def _transport() -> Iterator["_SmtpTransport | _BackendTransport"]:
-    """One mail connection for a batch, closed at the end."""
-    backend = mailers.default
-    if isinstance(backend, SmtpBackend):
-        transport = _SmtpTransport(backend)
-    else:
-        transport = _BackendTransport(backend)
-    try:
-        yield transport
-    finally:
-        transport.close()
-
-
 # Previews and tests
 
 
-def sample(follow_up: FollowUp) -> tuple[str, int | None]:
+def sample_first_name(follow_up: FollowUp) -> str:
     """A first name to preview with: the first recipient's, else a stand-in."""
-    first = (
-        services.recipients(follow_up)
-        .order_by("pk")
-        .values_list("first_name", "pk")
-        .first()
-    )
-    return first if first else (gettext("Alex"), None)
+    first = services.recipients(follow_up).order_by("pk").first()
+    return first.first_name if first else gettext("Alex")
 
 
 def preview(follow_up: FollowUp) -> Email:
     """The follow-up as its first recipient would get it, with links that
     unsubscribe nobody."""
-    first_name, _ = sample(follow_up)
+    first_name = sample_first_name(follow_up)
     draft = rendering.render_draft(
         follow_up, count=follow_up.petition.confirmed_count()
     )
@@ -404,5 +275,5 @@ def send_test(follow_up: FollowUp, *, to_email: str) -> None:
     email = preview(follow_up)
     subject = gettext("[Test] %(subject)s") % {"subject": email.subject}
     email = Email(subject, email.text, email.html, email.unsubscribe_url)
-    with _transport() as transport:
+    with open_transport() as transport:
         transport.send(to=to_email, email=email, commit=lambda: True)

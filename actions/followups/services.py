@@ -215,7 +215,9 @@ def run_follow_ups() -> None:
         queued = _queue_recurring(follow_up, now=now) if follow_up.is_recurring else 0
         if not follow_up.is_recurring and finish_if_done(follow_up.pk):
             continue
-        stalled = follow_up.batch_claimed_at < stalled_before and _has_due(follow_up)
+        claimed = follow_up.batch_claimed_at
+        quiet = claimed is None or claimed < stalled_before
+        stalled = quiet and _has_due(follow_up)
         if queued or stalled:
             enqueue_batches(follow_up.pk, settings.FOLLOW_UP_PARALLEL_BATCHES)
 

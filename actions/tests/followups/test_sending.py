@@ -230,3 +230,24 @@ def test_send_test_reaches_the_campaigner_with_links_that_unsubscribe_nobody(
     assert message["Subject"] == f"[Test] Update for {person.first_name}"
     assert message["List-Unsubscribe"].endswith("/unsubscribe/preview/>")
     assert follow_up.deliveries.get().state == Delivery.QUEUED
+
+
+def test_a_chained_batch_enqueues_the_next_before_sending(petition, mailbox, settings):
+    settings.FOLLOW_UP_BATCH_SIZE = 2
+    follow_up, people = _sending(petition, readers=5)
+
+    # Tasks run in-process here, so the chain unrolls: 2 + 2 + 1.
+    sent = sending.send_batch(follow_up.pk, chain=True)
+
+    assert sent == 2  # this batch's; the others went in the tasks it enqueued
+    assert _received(mailbox) == sorted(p.email for p in people)
+    follow_up.refresh_from_db()
+    assert follow_up.state == FollowUp.State.SENT
+
+
+def test_unchained_sending_sends_every_batch_in_turn(petition, mailbox, settings):
+    settings.FOLLOW_UP_BATCH_SIZE = 2
+    follow_up, people = _sending(petition, readers=5)
+
+    assert sending.send_batch(follow_up.pk, chain=False) == 5
+    assert len(set(mailbox.peers)) == 3  # a connection per batch
