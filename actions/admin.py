@@ -102,7 +102,7 @@ class PetitionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Petition]
     ) -> None:
         # Starts the petitions' "when delivered" follow-ups too.
-        done = sum(followups.mark_petition_delivered(p) for p in queryset)
+        done = sum(followups.mark_petition_delivered(petition=p) for p in queryset)
         self.message_user(
             request, _("%(n)d petition(s) updated.") % {"n": done}, messages.SUCCESS
         )
@@ -284,7 +284,7 @@ class FollowUpAdmin(admin.ModelAdmin):
             return
         for follow_up in follow_ups:
             try:
-                sending.send_test(follow_up, to_email=to_email)
+                sending.send_test(follow_up=follow_up, to_email=to_email)
             except (Refused, ConnectionLost, *CONNECTION_ERRORS) as exc:
                 self.message_user(
                     request,
@@ -301,7 +301,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Schedule selected follow-ups"))
     def schedule(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
-        done = sum(followups.schedule(follow_up) for follow_up in queryset)
+        done = sum(followups.schedule(follow_up=follow_up) for follow_up in queryset)
         self.message_user(
             request,
             ngettext("%d follow-up scheduled.", "%d follow-ups scheduled.", done)
@@ -311,7 +311,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Cancel selected follow-ups"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
-        done = sum(followups.cancel(follow_up) for follow_up in queryset)
+        done = sum(followups.cancel(follow_up=follow_up) for follow_up in queryset)
         self.message_user(
             request,
             ngettext("%d follow-up cancelled.", "%d follow-ups cancelled.", done)

@@ -267,7 +267,7 @@ def preview(follow_up: FollowUp) -> Email:
     return draft.personalise(first_name=first_name, token=rendering.PREVIEW_TOKEN)
 
 
-def send_test(follow_up: FollowUp, *, to_email: str) -> None:
+def send_test(*, follow_up: FollowUp, to_email: str) -> None:
     """Send the preview to a campaigner the way signers get it, marked as a test.
 
     Raises Refused or ConnectionLost when the mail server does not take it.

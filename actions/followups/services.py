@@ -46,7 +46,7 @@ def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
 # Scheduling
 
 
-def schedule(follow_up: FollowUp) -> bool:
+def schedule(*, follow_up: FollowUp) -> bool:
     """Draft to scheduled; starts at once if it is due. False if not a draft."""
     from actions.tasks import start_follow_up
 
@@ -57,7 +57,7 @@ def schedule(follow_up: FollowUp) -> bool:
 
 
 @transaction.atomic
-def cancel(follow_up: FollowUp) -> bool:
+def cancel(*, follow_up: FollowUp) -> bool:
     """Stop a follow-up and every email of it not yet sent. Repeat-safe."""
     if not follow_up.cancel():
         return False
@@ -102,13 +102,16 @@ def start(follow_up_id: int) -> int:
             )
             queued = _queue_recurring(follow_up, now=now)
         else:
-            queued = queue_deliveries(follow_up, recipients(follow_up))
+            queued = queue_deliveries(
+                follow_up=follow_up, signatures=recipients(follow_up)
+            )
+        batches = settings.FOLLOW_UP_PARALLEL_BATCHES
+        transaction.on_commit(lambda: enqueue_batches(follow_up.pk, batches))
     logger.info("Follow-up %s started: %s deliveries queued", follow_up.pk, queued)
-    enqueue_batches(follow_up.pk, settings.FOLLOW_UP_PARALLEL_BATCHES)
     return queued
 
 
-def mark_petition_delivered(petition: Petition) -> bool:
+def mark_petition_delivered(*, petition: Petition) -> bool:
     """Mark a petition delivered and start its 'delivered' follow-ups."""
     if not petition.mark_delivered():
         return False
@@ -127,7 +130,7 @@ def start_milestones(*, petition_ids: list[int], trigger: str) -> None:
         start_follow_up.delay_on_commit(pk)
 
 
-def queue_deliveries(follow_up: FollowUp, signatures: QuerySet[Signature]) -> int:
+def queue_deliveries(*, follow_up: FollowUp, signatures: QuerySet[Signature]) -> int:
     """One queued delivery per signature, in one statement; existing pairs are
     left alone (the unique constraint). Returns how many were added."""
     ids = signatures.annotate(recipient_id=F("pk")).values("recipient_id")
@@ -157,7 +160,7 @@ def _queue_recurring(follow_up: FollowUp, *, now) -> int:
     due = recipients(follow_up).filter(
         confirmed_at__gt=follow_up.queued_until, confirmed_at__lte=cutoff
     )
-    queued = queue_deliveries(follow_up, due)
+    queued = queue_deliveries(follow_up=follow_up, signatures=due)
     FollowUp.objects.filter(pk=follow_up.pk).update(queued_until=cutoff)
     return queued
 

@@ -51,7 +51,9 @@ def _sending(petition, readers: int = 3) -> tuple[FollowUp, list[Signature]]:
         scheduled_at=timezone.now(),
         subject="Update for {{ first_name }}",
     )
-    services.queue_deliveries(follow_up, services.recipients(follow_up))
+    services.queue_deliveries(
+        follow_up=follow_up, signatures=services.recipients(follow_up)
+    )
     return follow_up, people
 
 
@@ -222,7 +224,7 @@ def test_send_test_reaches_the_campaigner_with_links_that_unsubscribe_nobody(
 ):
     follow_up, [person] = _sending(petition, readers=1)
 
-    sending.send_test(follow_up, to_email="campaigner@example.org")
+    sending.send_test(follow_up=follow_up, to_email="campaigner@example.org")
 
     [(_, tos, _)] = mailbox.envelopes
     assert tos == ["campaigner@example.org"]

@@ -24,6 +24,17 @@ pytestmark = pytest.mark.django_db
 Delivery = FollowUpDelivery.State
 
 
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks):
+    """Run the beat job as a worker does: its on-commit work included."""
+
+    def run() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.run_follow_ups()
+
+    return run
+
+
 def _recipients(follow_up: FollowUp) -> set[int]:
     return set(services.recipients(follow_up).values_list("pk", flat=True))
 
@@ -99,7 +110,7 @@ def test_a_follow_up_sent_now_reaches_each_recipient_once(
     follow_up = make_follow_up(petition)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.schedule(follow_up)
+        assert services.schedule(follow_up=follow_up)
     services.start(follow_up.pk)  # again: nothing more
 
     assert _delivered_to(mailoutbox) == sorted(r.email for r in readers)
@@ -112,8 +123,8 @@ def test_a_follow_up_sent_now_reaches_each_recipient_once(
 def test_scheduling_twice_is_refused(petition, django_capture_on_commit_callbacks):
     follow_up = make_follow_up(petition)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.schedule(follow_up)
-        assert not services.schedule(follow_up)
+        assert services.schedule(follow_up=follow_up)
+        assert not services.schedule(follow_up=follow_up)
 
 
 def test_queueing_deliveries_twice_adds_no_second_row(petition):
@@ -121,37 +132,41 @@ def test_queueing_deliveries_twice_adds_no_second_row(petition):
     make_recipient(petition)
     follow_up = make_follow_up(petition)
 
-    first = services.queue_deliveries(follow_up, services.recipients(follow_up))
-    second = services.queue_deliveries(follow_up, services.recipients(follow_up))
+    first = services.queue_deliveries(
+        follow_up=follow_up, signatures=services.recipients(follow_up)
+    )
+    second = services.queue_deliveries(
+        follow_up=follow_up, signatures=services.recipients(follow_up)
+    )
 
     assert (first, second) == (2, 0)
     assert follow_up.deliveries.count() == 2
 
 
-def test_a_follow_up_at_a_time_waits_for_it(petition, mailoutbox):
+def test_a_follow_up_at_a_time_waits_for_it(petition, mailoutbox, sweep):
     reader = make_recipient(petition)
     later = timezone.now() + timedelta(hours=1)
     follow_up = make_scheduled(petition, trigger=FollowUp.Trigger.AT, send_at=later)
 
-    services.run_follow_ups()
+    sweep()
     assert mailoutbox == []
 
     FollowUp.objects.filter(pk=follow_up.pk).update(send_at=timezone.now())
-    services.run_follow_ups()
+    sweep()
     assert _delivered_to(mailoutbox) == [reader.email]
 
 
-def test_the_goal_follow_up_fires_when_the_count_reaches_the_goal(mailoutbox):
+def test_the_goal_follow_up_fires_when_the_count_reaches_the_goal(mailoutbox, sweep):
     petition = make_petition(goal=2)
     readers = [make_recipient(petition), make_recipient(petition)]
     make_scheduled(petition, trigger=FollowUp.Trigger.GOAL_REACHED)
     PetitionCounter.objects.create(petition=petition, shard=0, confirmed=1)
 
-    services.run_follow_ups()
+    sweep()
     assert mailoutbox == []
 
     PetitionCounter.objects.filter(petition=petition).update(confirmed=2)
-    services.run_follow_ups()
+    sweep()
     assert _delivered_to(mailoutbox) == sorted(r.email for r in readers)
     assert "<strong>2</strong> people signed" in mailoutbox[0].alternatives[0][0]
 
@@ -165,14 +180,16 @@ def test_marking_a_petition_delivered_starts_its_delivered_follow_up(
     petition.close()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.mark_petition_delivered(petition)
+        assert services.mark_petition_delivered(petition=petition)
 
     assert _delivered_to(mailoutbox) == [reader.email]
     delivered.refresh_from_db()
     assert delivered.state == FollowUp.State.SENT
 
 
-def test_a_days_after_follow_up_reaches_each_signer_on_their_day(petition, mailoutbox):
+def test_a_days_after_follow_up_reaches_each_signer_on_their_day(
+    petition, mailoutbox, sweep
+):
     now = timezone.now()
     follow_up = make_scheduled(
         petition, trigger=FollowUp.Trigger.AFTER_CONFIRMATION, days_after=3
@@ -185,7 +202,7 @@ def test_a_days_after_follow_up_reaches_each_signer_on_their_day(petition, mailo
     # Their third day was before the follow-up existed: not mailed late.
     make_recipient(petition, confirmed_at=now - timedelta(days=10))
 
-    services.run_follow_ups()
+    sweep()
     assert _delivered_to(mailoutbox) == [due.email]
 
     # A day later, told by moving every time a day back: their day has come.
@@ -194,22 +211,24 @@ def test_a_days_after_follow_up_reaches_each_signer_on_their_day(petition, mailo
         (Signature, not_yet.pk, "confirmed_at"),
     ]:
         model.objects.filter(pk=pk).update(**{field: F(field) - timedelta(days=1)})
-    services.run_follow_ups()
-    services.run_follow_ups()
+    sweep()
+    sweep()
     assert _delivered_to(mailoutbox) == sorted([due.email, not_yet.email])
     follow_up.refresh_from_db()
     assert follow_up.state == FollowUp.State.SENDING  # it goes on until cancelled
 
 
-def test_cancelling_stops_the_emails_not_yet_sent(petition, mailoutbox):
+def test_cancelling_stops_the_emails_not_yet_sent(petition, mailoutbox, sweep):
     make_recipient(petition)
     follow_up = make_scheduled(petition, trigger=FollowUp.Trigger.GOAL_REACHED)
     FollowUp.objects.filter(pk=follow_up.pk).update(state=FollowUp.State.SENDING)
-    services.queue_deliveries(follow_up, services.recipients(follow_up))
+    services.queue_deliveries(
+        follow_up=follow_up, signatures=services.recipients(follow_up)
+    )
 
-    assert services.cancel(follow_up)
-    assert not services.cancel(follow_up)
-    services.run_follow_ups()
+    assert services.cancel(follow_up=follow_up)
+    assert not services.cancel(follow_up=follow_up)
+    sweep()
 
     assert mailoutbox == []
     assert set(follow_up.deliveries.values_list("state", flat=True)) == {
@@ -220,7 +239,9 @@ def test_cancelling_stops_the_emails_not_yet_sent(petition, mailoutbox):
 # the sweeper
 
 
-def test_deliveries_a_dead_worker_held_are_sent_again(petition, mailoutbox, settings):
+def test_deliveries_a_dead_worker_held_are_sent_again(
+    petition, mailoutbox, settings, sweep
+):
     settings.FOLLOW_UP_STALE_SENDING_AFTER = 60
     reader = make_recipient(petition)
     follow_up = make_follow_up(
@@ -237,7 +258,7 @@ def test_deliveries_a_dead_worker_held_are_sent_again(petition, mailoutbox, sett
         sending_at=timezone.now() - timedelta(minutes=5),
     )
 
-    services.run_follow_ups()
+    sweep()
 
     assert _delivered_to(mailoutbox) == [reader.email]
     delivery = follow_up.deliveries.get()
@@ -245,7 +266,7 @@ def test_deliveries_a_dead_worker_held_are_sent_again(petition, mailoutbox, sett
 
 
 def test_a_recently_claimed_delivery_is_left_to_its_worker(
-    petition, mailoutbox, settings
+    petition, mailoutbox, settings, sweep
 ):
     settings.FOLLOW_UP_STALE_SENDING_AFTER = 60
     follow_up = make_follow_up(
@@ -261,7 +282,7 @@ def test_a_recently_claimed_delivery_is_left_to_its_worker(
         sending_at=timezone.now(),
     )
 
-    services.run_follow_ups()
+    sweep()
 
     assert mailoutbox == []
     assert follow_up.deliveries.get().state == Delivery.SENDING
@@ -274,7 +295,9 @@ def test_withdrawing_cancels_queued_deliveries_and_is_repeat_safe(petition):
     reader = make_recipient(petition)
     other = make_recipient(petition)
     follow_up = make_scheduled(petition)
-    services.queue_deliveries(follow_up, services.recipients(follow_up))
+    services.queue_deliveries(
+        follow_up=follow_up, signatures=services.recipients(follow_up)
+    )
 
     first = services.withdraw(signature=reader, everything=False, method="one_click")
     second = services.withdraw(signature=reader, everything=False, method="link")

@@ -16,12 +16,15 @@ from actions.tests.followups.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_start_follow_up_twice_sends_once(petition, mailoutbox):
+def test_start_follow_up_twice_sends_once(
+    petition, mailoutbox, django_capture_on_commit_callbacks
+):
     reader = make_recipient(petition)
     follow_up = make_scheduled(petition)
 
-    start_follow_up(follow_up.pk)
-    start_follow_up(follow_up.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        start_follow_up(follow_up.pk)
+        start_follow_up(follow_up.pk)
 
     assert [m.to for m in mailoutbox] == [[reader.email]]
 
@@ -48,10 +51,13 @@ def test_a_batch_of_a_cancelled_follow_up_sends_nothing(petition, mailoutbox):
     assert mailoutbox == []
 
 
-def test_the_beat_job_starts_what_is_due(petition, mailoutbox):
+def test_the_beat_job_starts_what_is_due(
+    petition, mailoutbox, django_capture_on_commit_callbacks
+):
     reader = make_recipient(petition)
     make_scheduled(petition)
 
-    run_follow_ups()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_follow_ups()
 
     assert [m.to for m in mailoutbox] == [[reader.email]]

@@ -50,7 +50,9 @@ def test_a_mail_clients_one_click_post_unsubscribes_without_csrf(
     csrf_client, petition, reader
 ):
     follow_up = make_scheduled(petition)
-    services.queue_deliveries(follow_up, services.recipients(follow_up))
+    services.queue_deliveries(
+        follow_up=follow_up, signatures=services.recipients(follow_up)
+    )
     unsubscribe, _ = _urls(reader)
 
     response = csrf_client.post(unsubscribe, ONE_CLICK)
