@@ -459,3 +459,11 @@ class SignatureExport(models.Model):
             self.state = target
             setattr(self, stamp, now)
         return updated == 1
+
+
+# Follow-ups live in their own module; imported here so Django registers them.
+from actions.followups.models import (  # noqa: E402, F401
+    FollowUp,
+    FollowUpDelivery,
+    Withdrawal,
+)

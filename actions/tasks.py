@@ -2,6 +2,8 @@ from celery import Task, shared_task
 
 from actions import emails, services
 from actions.exports import services as exports
+from actions.followups import sending
+from actions.followups import services as followups
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -34,3 +36,22 @@ def build_signature_export(export_id: int) -> None:
 def delete_expired_exports() -> int:
     """Delete export files past EXPORT_FILE_MAX_AGE. Repeat-safe."""
     return exports.delete_expired_files()
+
+
+@shared_task(acks_late=True)
+def start_follow_up(follow_up_id: int) -> int:
+    """Queue a scheduled follow-up's deliveries if it is due. Repeat-safe."""
+    return followups.start(follow_up_id)
+
+
+@shared_task(bind=True, acks_late=True)
+def send_follow_up_batch(self: Task, follow_up_id: int) -> int:
+    """Send one batch of a follow-up; the next batch is enqueued. Repeat-safe."""
+    # In-process, a chain of tasks would recurse once per batch.
+    return sending.send_batch(follow_up_id, chain=not self.request.is_eager)
+
+
+@shared_task
+def run_follow_ups() -> None:
+    """The follow-ups' beat job: start, queue, recover, finish. Repeat-safe."""
+    followups.run_follow_ups()

@@ -58,11 +58,16 @@ class PostgresMeter:
         self.reaped = self._reaped()
 
     def stop(self) -> float:
+        return sum(self.stop_parts())
+
+    def stop_parts(self) -> tuple[float, float]:
+        """(backends still alive, backends that exited): on a busy machine the
+        second also holds other databases' sessions that ended meanwhile."""
         end = self._backends()
         live = sum(cpu - self.start.get(pid, 0.0) for pid, cpu in end.items())
         # Their time before the start is in the postmaster's count too.
         exited = sum(cpu for pid, cpu in self.start.items() if pid not in end)
-        return live + self._reaped() - self.reaped - exited
+        return live, self._reaped() - self.reaped - exited
 
     def _backends(self) -> dict[str, float]:
         backends = {}

@@ -288,6 +288,21 @@ EXPORT_MAX_ROWS_PER_REQUEST = env_int("EXPORT_MAX_ROWS_PER_REQUEST", 50_000)
 EXPORT_LINK_MAX_AGE = env_int("EXPORT_LINK_MAX_AGE", 3600)
 EXPORT_FILE_MAX_AGE = env_int("EXPORT_FILE_MAX_AGE", 24 * 3600)
 
+# Follow-up emails. Workers send batches of deliveries, each over one SMTP
+# connection, at most FOLLOW_UP_RATE emails/s across all bulk workers (0: no
+# limit), with FOLLOW_UP_PARALLEL_BATCHES batches in flight per follow-up.
+# Beat starts due follow-ups and goal milestones, queues days-after
+# deliveries and puts back deliveries of a worker that died, every
+# FOLLOW_UP_SWEEP_INTERVAL s.
+FOLLOW_UP_RATE = env_int("FOLLOW_UP_RATE", 100)
+FOLLOW_UP_BATCH_SIZE = env_int("FOLLOW_UP_BATCH_SIZE", 200)
+FOLLOW_UP_PARALLEL_BATCHES = env_int("FOLLOW_UP_PARALLEL_BATCHES", 2)
+FOLLOW_UP_SWEEP_INTERVAL = env_int("FOLLOW_UP_SWEEP_INTERVAL", 60)
+FOLLOW_UP_STALE_SENDING_AFTER = env_int("FOLLOW_UP_STALE_SENDING_AFTER", 300)
+FOLLOW_UP_MAX_ATTEMPTS = env_int("FOLLOW_UP_MAX_ATTEMPTS", 5)
+# Unsubscribe links stay valid this long: emails are read months later.
+UNSUBSCRIBE_MAX_AGE = env_int("UNSUBSCRIBE_MAX_AGE", 2 * 365 * 24 * 3600)
+
 # Celery. With no broker configured, tasks run in-process (development).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
@@ -302,7 +317,14 @@ CELERY_TASK_IGNORE_RESULT = True
 # it: a new PostgreSQL backend per email costs more than sending the email.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"actions.tasks.send_email": {"queue": "transactional"}}
+CELERY_TASK_ROUTES = {
+    "actions.tasks.send_email": {"queue": "transactional"},
+    # Bulk email has a queue and a worker of its own (Procfile: bulk), so a
+    # confirmation never waits behind a follow-up to 100,000 people.
+    "actions.tasks.start_follow_up": {"queue": "bulk"},
+    "actions.tasks.send_follow_up_batch": {"queue": "bulk"},
+    "actions.tasks.run_follow_ups": {"queue": "bulk"},
+}
 # Signing must not wait on a broker that is down: fail fast, the outbox sweeper
 # enqueues the row later.
 CELERY_TASK_PUBLISH_RETRY = False
@@ -330,6 +352,12 @@ CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-statements": {
         "task": "statements.tasks.publish_scheduled_statements",
         "schedule": 60.0,
+    },
+    "run-follow-ups": {
+        "task": "actions.tasks.run_follow_ups",
+        "schedule": float(FOLLOW_UP_SWEEP_INTERVAL),
+        # A backlog of sweeps behind a stopped bulk worker is worth one run.
+        "options": {"expires": float(FOLLOW_UP_SWEEP_INTERVAL)},
     },
 }
 

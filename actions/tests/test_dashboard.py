@@ -12,9 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries import countries
 
-from actions.models import Petition, Signature
+from actions.models import FollowUp, FollowUpDelivery, Petition, Signature
 from actions.services import confirm_signature
 from actions.tests.factories import make_petition, make_signature
+from actions.tests.followups.factories import (
+    make_follow_up,
+    make_recipient,
+    make_scheduled,
+)
 from campaign.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +151,42 @@ def test_labels_are_escaped(admin_client, petition):
     assert "&lt;script&gt;x" in content
 
 
+def test_the_follow_ups_sent_show_with_their_emails(admin_client, petition):
+    sent = make_scheduled(petition, subject="We delivered it")
+    now = timezone.now()
+    FollowUp.objects.filter(pk=sent.pk).update(
+        state=FollowUp.State.SENT, sending_at=now, sent_at=now
+    )
+    make_follow_up(petition, subject="A draft nobody sent")
+    outcomes = [FollowUpDelivery.State.SENT] * 2 + [FollowUpDelivery.State.FAILED]
+    for state in outcomes:
+        FollowUpDelivery.objects.create(
+            follow_up=sent,
+            signature=make_recipient(petition),
+            state=state,
+            sent_at=now if state == FollowUpDelivery.State.SENT else None,
+            failed_at=now if state == FollowUpDelivery.State.FAILED else None,
+        )
+
+    page = admin_client.get(_url(petition)).content.decode()
+
+    section = page[page.index('id="follow-ups-heading"') :]
+    assert "We delivered it" in section
+    assert "A draft nobody sent" not in section
+    rows = re.findall(r"We delivered it</th>(.*?)</tr>", section, re.S)
+    # The chart's table for screen readers, then the progress table.
+    assert [re.findall(r"<td>(\w+)</td>", row) for row in rows] == [
+        ["2"],
+        ["Sent", "2", "0", "1"],
+    ]
+
+
+def test_a_petition_without_follow_ups_says_so(admin_client, petition):
+    page = admin_client.get(_url(petition)).content.decode()
+
+    assert "No follow-up has been sent for this petition yet." in page
+
+
 def test_the_page_costs_the_same_queries_for_one_or_many_signers(
     admin_client, statement, django_assert_max_num_queries
 ):
@@ -165,8 +206,8 @@ def test_the_page_costs_the_same_queries_for_one_or_many_signers(
     with CaptureQueriesContext(connection) as one:
         admin_client.get(_url(small))
     # The session, the user, their verified TOTP device, the petition and the
-    # five of the dashboard.
-    with django_assert_max_num_queries(9):
+    # seven of the dashboard.
+    with django_assert_max_num_queries(11):
         response = admin_client.get(_url(large))
 
     assert response.status_code == 200

@@ -17,6 +17,7 @@ from django.urls import reverse
 from actions.exports import services
 from actions.models import OutboundEmail, Petition, SignatureExport, Target
 from actions.tests.factories import make_signature, make_staff, make_target
+from actions.tests.followups.factories import make_follow_up
 from campaign.tests.otp import log_in_verified
 from statements.models import Statement
 from statements.tests.factories import make_topic
@@ -48,6 +49,7 @@ def world(petition, settings, tmp_path):
             kind="confirm", to_email=signature.email, signature=signature
         ),
         "export": export,
+        "follow_up": make_follow_up(petition),
     }
 
 
@@ -95,6 +97,30 @@ PAGES = [
     ),
     ("export form", lambda w: ("actions_signature_export",), SIGNERS),
     ("export records", lambda w: ("actions_signatureexport_changelist",), SIGNERS),
+    ("follow-up list", lambda w: ("actions_followup_changelist",), CONTENT),
+    ("follow-up add", lambda w: ("actions_followup_add",), CONTENT),
+    (
+        "follow-up change",
+        lambda w: ("actions_followup_change", w["follow_up"].pk),
+        CONTENT,
+    ),
+    (
+        "follow-up preview",
+        lambda w: ("actions_followup_preview", w["follow_up"].pk),
+        CONTENT,
+    ),
+    (
+        "follow-up deliveries",
+        lambda w: ("actions_followupdelivery_changelist",),
+        {SUPERUSER},
+    ),
+    ("withdrawals", lambda w: ("actions_withdrawal_changelist",), {SUPERUSER}),
+    ("suppressions", lambda w: ("actions_suppression_changelist",), {SUPERUSER}),
+    (
+        "dashboard",
+        lambda w: ("actions_petition_dashboard", w["petition"].pk),
+        CONTENT,
+    ),
     ("outbox", lambda w: ("actions_outboundemail_changelist",), {SUPERUSER}),
     (
         "outbox row",

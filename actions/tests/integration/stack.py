@@ -190,6 +190,10 @@ class Stack:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "OUTBOX_REQUEUE_AFTER": "2",
             "OUTBOX_SWEEP_INTERVAL": "1",
+            "FOLLOW_UP_SWEEP_INTERVAL": "1",
+            "FOLLOW_UP_STALE_SENDING_AFTER": "3",
+            "FOLLOW_UP_BATCH_SIZE": "50",
+            "FOLLOW_UP_RATE": "200",
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -205,6 +209,11 @@ class Stack:
             [BIN / "celery", "-A", "campaign", "worker", "--loglevel", "INFO"]
             + ["--queues", "transactional,default", "--concurrency", "2"],
         )
+        self._spawn(
+            "bulk",
+            [BIN / "celery", "-A", "campaign", "worker", "--loglevel", "INFO"]
+            + ["--queues", "bulk", "--hostname", "bulk@%h", "--concurrency", "2"],
+        )
         schedule = self.log_dir / "celerybeat-schedule"
         self._spawn(
             "beat",
@@ -214,11 +223,12 @@ class Stack:
         wait_until(
             self._web_answers, timeout=60, message=lambda: "gunicorn\n" + self.logs()
         )
-        wait_until(
-            lambda: " ready." in self._log("worker"),
-            timeout=60,
-            message=lambda: "the Celery worker\n" + self.logs(),
-        )
+        for worker in ("worker", "bulk"):
+            wait_until(
+                lambda worker=worker: " ready." in self._log(worker),
+                timeout=60,
+                message=lambda: "the Celery workers\n" + self.logs(),
+            )
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -248,6 +258,24 @@ class Stack:
 
     def post(self, path: str, form: dict[str, str] | None = None) -> Response:
         return self.request("POST", path, form)
+
+    def children(self, name: str) -> list[int]:
+        """The pids of a process's children, e.g. a Celery worker's pool."""
+        parent = self.processes[name].pid
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # it ended meanwhile
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == parent:
+                pids.append(int(entry.name))
+        return pids
+
+    def log(self, name: str) -> str:
+        return self._log(name)
 
     def logs(self, lines: int = 30) -> str:
         """The end of every process's log, for failure messages."""

@@ -34,8 +34,9 @@ SERIOUS = {"serious", "critical"}
 
 
 @contextmanager
-def chromium_page() -> Iterator[tuple[Page, list[str]]]:
-    """A fresh headless Chromium page, and every URL it asks for.
+def chromium_page(**options: object) -> Iterator[tuple[Page, list[str]]]:
+    """A fresh headless Chromium page (Playwright's new_page options, e.g. a
+    phone's viewport), and every URL it asks for.
 
     No database query may run inside: while Playwright's event loop lives,
     Django gives the ORM a separate connection that is never closed.
@@ -46,7 +47,7 @@ def chromium_page() -> Iterator[tuple[Page, list[str]]]:
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         try:
-            page = browser.new_page()
+            page = browser.new_page(**options)
             page.set_default_timeout(15_000)
             page.on("request", lambda request: requested.append(request.url))
             yield page, requested

@@ -1,0 +1,73 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from actions.followups.models import FollowUp
+from actions.followups.rendering import PLACEHOLDERS, unknown_placeholders
+
+Trigger = FollowUp.Trigger
+
+
+def placeholder_help() -> str:
+    names = ", ".join(
+        f"{{{{ {name} }}}} ({label})" for name, label in PLACEHOLDERS.items()
+    )
+    return _("Markdown. Placeholders: %(names)s.") % {"names": names}
+
+
+class FollowUpForm(forms.ModelForm):
+    """What a campaigner writes; each trigger asks for the field it needs."""
+
+    class Meta:
+        model = FollowUp
+        fields = ["petition", "subject", "body", "trigger", "send_at", "days_after"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if "body" in self.fields:
+            self.fields["body"].help_text = placeholder_help()
+
+    def clean_subject(self) -> str:
+        return _known_placeholders(" ".join(self.cleaned_data["subject"].split()))
+
+    def clean_body(self) -> str:
+        return _known_placeholders(self.cleaned_data["body"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        trigger = cleaned.get("trigger")
+        send_at, days_after = cleaned.get("send_at"), cleaned.get("days_after")
+        if trigger == Trigger.AT and send_at is None:
+            self.add_error("send_at", _("Give the time to send it at."))
+        elif trigger == Trigger.AT and send_at <= timezone.now():
+            self.add_error("send_at", _("This time has passed; choose a later one."))
+        if trigger == Trigger.AFTER_CONFIRMATION and not days_after:
+            self.add_error("days_after", _("Give a number of days, 1 or more."))
+        if trigger != Trigger.AT:
+            cleaned["send_at"] = None
+        if trigger != Trigger.AFTER_CONFIRMATION:
+            cleaned["days_after"] = None
+        return cleaned
+
+
+def _known_placeholders(text: str) -> str:
+    unknown = unknown_placeholders(text)
+    if unknown:
+        raise forms.ValidationError(
+            _("Unknown placeholder: %(names)s. Use one of: %(known)s."),
+            params={
+                "names": ", ".join(f"{{{{ {name} }}}}" for name in unknown),
+                "known": ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS),
+            },
+        )
+    return text
+
+
+class PreferencesForm(forms.Form):
+    """Which updates a supporter stops: one petition's or all of them."""
+
+    everything = forms.TypedChoiceField(
+        choices=[("0", _("This petition")), ("1", _("All petitions"))],
+        coerce=lambda value: value == "1",
+        error_messages={"required": _("Choose which updates to stop.")},
+    )

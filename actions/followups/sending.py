@@ -1,0 +1,280 @@
+"""Sending follow-ups: claim a batch of deliveries, send it over one SMTP
+connection at the shared rate, record each outcome.
+
+Never twice, even when a worker dies mid-batch: each delivery is marked sent
+in the database before the end-of-data mark of its SMTP transaction. A worker
+killed before that commit leaves a partial message, which the server must
+discard (RFC 5321, 4.1.1.4), and a row the sweeper queues again; killed
+after it, the row stays sent. The one email that can be lost is the one
+whose worker dies between that commit and the next write, microseconds later.
+"""
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from actions.followups import rendering, services, throttle
+from actions.followups.models import FollowUp, FollowUpDelivery
+from actions.followups.rendering import Email
+from actions.followups.transport import (
+    BackendTransport,
+    Cancelled,
+    ConnectionLost,
+    Refused,
+    SmtpTransport,
+    open_transport,
+)
+
+logger = logging.getLogger(__name__)
+
+Delivery = FollowUpDelivery.State
+MAX_BACKOFF = 3600
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker holds, with what its email needs."""
+
+    pk: int
+    attempts: int  # the claim's fencing token
+    signature_id: int
+    email: str
+    first_name: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    follow_up: FollowUp
+    rows: list[Claimed]
+
+
+def send_batch(follow_up_id: int, *, chain: bool = True) -> int:
+    """Claim and send one batch of a follow-up. With ``chain``, the next batch
+    is enqueued first, so that another worker claims it while this one sends;
+    without (tasks run in-process), every batch is sent here in turn. Returns
+    how many were sent. Repeat-safe: claims are exclusive.
+    """
+    sent = 0
+    size = settings.FOLLOW_UP_BATCH_SIZE
+    while (batch := claim_batch(follow_up_id, size=size)) is not None:
+        if chain:
+            services.enqueue_batches(follow_up_id, 1)
+        sent += deliver_batch(batch)
+        if chain:
+            break
+    services.finish_if_done(follow_up_id)  # if that was the last batch
+    return sent
+
+
+def claim_batch(follow_up_id: int, *, size: int) -> Batch | None:
+    """Take up to ``size`` due deliveries of a sending follow-up, in one
+    SELECT ... FOR UPDATE SKIP LOCKED and one UPDATE; None if there are none.
+
+    Rows whose signature stopped being a recipient since they were queued
+    (unsubscribed, invalidated) are cancelled instead.
+    """
+    follow_up = (
+        FollowUp.objects.select_related("petition__statement")
+        .filter(pk=follow_up_id, state=FollowUp.State.SENDING)
+        .first()
+    )
+    if follow_up is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        due = (
+            FollowUpDelivery.objects.select_for_update(skip_locked=True)
+            .filter(
+                follow_up=follow_up, state=Delivery.QUEUED, next_attempt_at__lte=now
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        ids = list(due[:size])
+        if not ids:
+            return None
+        FollowUpDelivery.objects.filter(pk__in=ids).update(
+            state=Delivery.SENDING, sending_at=now, attempts=F("attempts") + 1
+        )
+        FollowUp.objects.filter(pk=follow_up.pk).update(batch_claimed_at=now)
+    return Batch(follow_up, _still_recipients(follow_up, ids))
+
+
+def _still_recipients(follow_up: FollowUp, ids: list[int]) -> list[Claimed]:
+    claimed = FollowUpDelivery.objects.filter(pk__in=ids, state=Delivery.SENDING)
+    rows = list(claimed.values_list("pk", "attempts", "signature_id").order_by("pk"))
+    eligible = services.recipients(follow_up).filter(
+        pk__in=[signature_id for _, _, signature_id in rows]
+    )
+    people = {
+        pk: (email, first_name)
+        for pk, email, first_name in eligible.values_list("pk", "email", "first_name")
+    }
+    gone = [pk for pk, _, signature_id in rows if signature_id not in people]
+    if gone:
+        services.cancel_deliveries(FollowUpDelivery.objects.filter(pk__in=gone))
+    return [
+        Claimed(pk, attempts, signature_id, *people[signature_id])
+        for pk, attempts, signature_id in rows
+        if signature_id in people
+    ]
+
+
+def deliver_batch(batch: Batch) -> int:
+    """Send a claimed batch over one connection at the shared rate; record each
+    outcome. When the mail server is unreachable, the rest of the batch goes
+    back to the queue with a backoff. Returns how many were sent."""
+    follow_up = batch.follow_up
+    draft = rendering.render_draft(
+        follow_up, count=follow_up.petition.confirmed_count()
+    )
+    outcomes = _Outcomes()
+    done = 0
+    try:
+        with open_transport() as transport:
+            for chunk in _chunks(batch.rows, throttle.chunk_size()):
+                throttle.wait_for_turn(len(chunk))
+                for row in chunk:
+                    email = draft.personalise(
+                        first_name=row.first_name,
+                        token=services.make_unsubscribe_token(row.signature_id),
+                    )
+                    _send_one(transport, outcomes, row, email)
+                    done += 1
+    except ConnectionLost as exc:
+        logger.warning("Follow-up %s: mail server unreachable (%r)", follow_up.pk, exc)
+        outcomes.release(batch.rows[done:], error=repr(exc.__cause__ or exc))
+    return outcomes.sent
+
+
+def _send_one(
+    transport: "SmtpTransport | BackendTransport",
+    outcomes: "_Outcomes",
+    row: Claimed,
+    email: Email,
+) -> None:
+    """Send one email; if the connection broke first, once more on a new one.
+    Raises ConnectionLost when that fails too: the server is down."""
+    try:
+        _attempt(transport, outcomes, row, email)
+    except ConnectionLost:
+        transport.abandon()
+        _attempt(transport, outcomes, row, email)
+
+
+def _attempt(
+    transport: "SmtpTransport | BackendTransport",
+    outcomes: "_Outcomes",
+    row: Claimed,
+    email: Email,
+) -> None:
+    try:
+        transport.send(
+            to=row.email, email=email, commit=lambda: outcomes.mark_sent(row)
+        )
+    except Cancelled:
+        return
+    except Refused as exc:
+        outcomes.refused(row, exc)
+        return
+    except ConnectionLost as exc:
+        if not exc.committed:
+            raise
+        transport.abandon()  # it may have arrived, so it is never sent again
+    outcomes.sent += 1
+
+
+def _chunks(rows: list[Claimed], size: int) -> Iterator[list[Claimed]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class _Outcomes:
+    """Writes each delivery's outcome; the sent mark is the hot path (raw SQL)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
+        self._mark_sent_sql = (
+            f"UPDATE {table} SET state = %s, sent_at = %s "
+            "WHERE id = %s AND state = %s AND attempts = %s"
+        )
+
+    def mark_sent(self, row: Claimed) -> bool:
+        """Commit the row as sent if this worker still holds it."""
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self._mark_sent_sql,
+                [Delivery.SENT, now, row.pk, Delivery.SENDING, row.attempts],
+            )
+            return cursor.rowcount == 1
+
+    def refused(self, row: Claimed, exc: Refused) -> None:
+        held = Delivery.SENT if exc.committed else Delivery.SENDING
+        rows = FollowUpDelivery.objects.filter(
+            pk=row.pk, state=held, attempts=row.attempts
+        )
+        error = str(exc)[:1000]
+        now = timezone.now()
+        if 400 <= exc.code < 500 and row.attempts < settings.FOLLOW_UP_MAX_ATTEMPTS:
+            backoff = min(30 * 2**row.attempts, MAX_BACKOFF)
+            rows.update(
+                state=Delivery.QUEUED,
+                sent_at=None,
+                next_attempt_at=now + timedelta(seconds=backoff),
+                last_error=error,
+            )
+        else:
+            rows.update(
+                state=Delivery.FAILED, sent_at=None, failed_at=now, last_error=error
+            )
+
+    def release(self, rows: list[Claimed], *, error: str) -> None:
+        """Back to the queue, not counted as a failure: the server was down."""
+        FollowUpDelivery.objects.filter(
+            pk__in=[row.pk for row in rows], state=Delivery.SENDING
+        ).update(
+            state=Delivery.QUEUED,
+            next_attempt_at=timezone.now() + timedelta(seconds=60),
+            last_error=error[:1000],
+        )
+
+
+# Previews and tests
+
+
+def sample_first_name(follow_up: FollowUp, *, of_a_signer: bool) -> str:
+    """A first name to preview with: the first recipient's if the viewer may
+    see signers, else a stand-in."""
+    first = of_a_signer and services.recipients(follow_up).order_by("pk").first()
+    return first.first_name if first else gettext("Alex")
+
+
+def preview(follow_up: FollowUp, *, of_a_signer: bool = False) -> Email:
+    """The follow-up as its first recipient would get it (with a stand-in name
+    unless ``of_a_signer``), with links that unsubscribe nobody."""
+    first_name = sample_first_name(follow_up, of_a_signer=of_a_signer)
+    draft = rendering.render_draft(
+        follow_up, count=follow_up.petition.confirmed_count()
+    )
+    return draft.personalise(first_name=first_name, token=rendering.PREVIEW_TOKEN)
+
+
+def send_test(*, follow_up: FollowUp, to_email: str) -> None:
+    """Send the preview to a campaigner the way signers get it, marked as a test.
+
+    Raises Refused or ConnectionLost when the mail server does not take it.
+    """
+    email = preview(follow_up)
+    subject = gettext("[Test] %(subject)s") % {"subject": email.subject}
+    email = Email(subject, email.text, email.html, email.unsubscribe_url)
+    with open_transport() as transport:
+        transport.send(to=to_email, email=email, commit=lambda: True)

@@ -1,0 +1,334 @@
+"""Who gets a follow-up and when: scheduling, milestones, withdrawals.
+
+Delivery rows are the follow-up's outbox: one per (follow-up, signature), made
+in bulk by one INSERT ... SELECT when a follow-up starts, sent in batches by
+actions.followups.sending.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
+from actions.models import Petition, Signature
+from actions.suppressions import exclude_suppressed
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "actions.followups.unsubscribe"
+Trigger = FollowUp.Trigger
+
+
+def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
+    """The signatures a follow-up may be sent to, now.
+
+    Confirmed, with the updates box ticked, not withdrawn from this
+    petition's updates or from all updates since signing, and not on the
+    suppression list (a hard bounce or a spam complaint). The one place that
+    decides: applied when deliveries are queued and again when they are sent.
+    """
+    withdrawn = Withdrawal.objects.filter(
+        canonical_email=OuterRef("canonical_email")
+    ).filter(
+        Q(petition=follow_up.petition_id)
+        | Q(petition__isnull=True, withdrawn_at__gte=OuterRef("created_at"))
+    )
+    consenting = Signature.objects.filter(
+        petition=follow_up.petition_id,
+        state=Signature.State.CONFIRMED,
+        wants_updates=True,
+    ).exclude(Exists(withdrawn))
+    return exclude_suppressed(consenting)
+
+
+# Scheduling
+
+
+def schedule(*, follow_up: FollowUp) -> bool:
+    """Draft to scheduled; starts at once if it is due. False if not a draft."""
+    from actions.tasks import start_follow_up
+
+    if not follow_up.schedule():
+        return False
+    start_follow_up.delay_on_commit(follow_up.pk)
+    return True
+
+
+@transaction.atomic
+def cancel(*, follow_up: FollowUp) -> bool:
+    """Stop a follow-up and every email of it not yet sent. Repeat-safe."""
+    if not follow_up.cancel():
+        return False
+    cancel_deliveries(FollowUpDelivery.objects.filter(follow_up=follow_up))
+    return True
+
+
+def is_due(follow_up: FollowUp) -> bool:
+    """Whether a scheduled follow-up's trigger has fired."""
+    petition = follow_up.petition
+    if follow_up.trigger == Trigger.AT:
+        return follow_up.send_at <= timezone.now()
+    if follow_up.trigger == Trigger.GOAL_REACHED:
+        return petition.confirmed_count() >= petition.goal
+    if follow_up.trigger == Trigger.DELIVERED:
+        return petition.delivered_at is not None
+    return True  # now, and days after confirmation (which starts at once)
+
+
+def start(follow_up_id: int) -> int:
+    """Start a scheduled follow-up if it is due: queue its deliveries and hand
+    batches to the bulk workers. Returns how many were queued; repeat-safe."""
+    follow_up = (
+        FollowUp.objects.select_related("petition")
+        .filter(pk=follow_up_id, state=FollowUp.State.SCHEDULED)
+        .first()
+    )
+    if follow_up is None or not is_due(follow_up):
+        return 0
+    with transaction.atomic():
+        now = timezone.now()
+        started = FollowUp.objects.filter(
+            pk=follow_up.pk, state=FollowUp.State.SCHEDULED
+        ).update(state=FollowUp.State.SENDING, sending_at=now, batch_claimed_at=now)
+        if not started:
+            return 0  # another worker started it
+        if follow_up.is_recurring:
+            # Signers whose day comes after scheduling; earlier ones are past it.
+            follow_up.queued_until = follow_up.scheduled_at - _days(follow_up)
+            FollowUp.objects.filter(pk=follow_up.pk).update(
+                queued_until=follow_up.queued_until
+            )
+            queued = _queue_recurring(follow_up, now=now)
+        else:
+            queued = queue_deliveries(
+                follow_up=follow_up, signatures=recipients(follow_up)
+            )
+        batches = settings.FOLLOW_UP_PARALLEL_BATCHES
+        transaction.on_commit(lambda: enqueue_batches(follow_up.pk, batches))
+    logger.info("Follow-up %s started: %s deliveries queued", follow_up.pk, queued)
+    return queued
+
+
+def mark_petition_delivered(*, petition: Petition) -> bool:
+    """Mark a petition delivered and start its 'delivered' follow-ups."""
+    if not petition.mark_delivered():
+        return False
+    start_milestones(petition_ids=[petition.pk], trigger=Trigger.DELIVERED)
+    return True
+
+
+def start_milestones(*, petition_ids: list[int], trigger: str) -> None:
+    """Start these petitions' scheduled follow-ups of this trigger, once committed."""
+    from actions.tasks import start_follow_up
+
+    pending = FollowUp.objects.filter(
+        petition__in=petition_ids, trigger=trigger, state=FollowUp.State.SCHEDULED
+    )
+    for pk in pending.values_list("pk", flat=True):
+        start_follow_up.delay_on_commit(pk)
+
+
+def queue_deliveries(*, follow_up: FollowUp, signatures: QuerySet[Signature]) -> int:
+    """One queued delivery per signature, in one statement; existing pairs are
+    left alone (the unique constraint). Returns how many were added."""
+    ids = signatures.annotate(recipient_id=F("pk")).values("recipient_id")
+    select, params = ids.query.sql_with_params()
+    table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join's ON.
+    sql = (
+        f"INSERT INTO {table} (follow_up_id, signature_id, state, attempts, "
+        "created_at, next_attempt_at, last_error) "
+        "SELECT %s, recipient.recipient_id, %s, 0, %s, %s, '' "
+        f"FROM ({select}) recipient WHERE true "
+        "ON CONFLICT (follow_up_id, signature_id) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [follow_up.pk, FollowUpDelivery.State.QUEUED, now, now, *params]
+        )
+        return cursor.rowcount
+
+
+def _queue_recurring(follow_up: FollowUp, *, now) -> int:
+    """Queue a days-after follow-up for signatures whose day has come."""
+    cutoff = now - _days(follow_up)
+    if cutoff <= follow_up.queued_until:
+        return 0
+    due = recipients(follow_up).filter(
+        confirmed_at__gt=follow_up.queued_until, confirmed_at__lte=cutoff
+    )
+    queued = queue_deliveries(follow_up=follow_up, signatures=due)
+    FollowUp.objects.filter(pk=follow_up.pk).update(queued_until=cutoff)
+    return queued
+
+
+def _days(follow_up: FollowUp) -> timedelta:
+    return timedelta(days=follow_up.days_after)
+
+
+def enqueue_batches(follow_up_id: int, count: int) -> int:
+    """Hand batches to the bulk queue; how many could be. A broker outage only
+    delays them: the sweeper restarts follow-ups whose batches stopped."""
+    from actions.tasks import send_follow_up_batch
+
+    for enqueued in range(count):
+        try:
+            send_follow_up_batch.delay(follow_up_id)
+        except Exception:  # kombu raises several unrelated types when Redis is down
+            logger.warning("Broker unavailable; follow-up %s waits", follow_up_id)
+            return enqueued
+    return count
+
+
+def finish_if_done(follow_up_id: int) -> bool:
+    """Sending to sent once no delivery of a one-off follow-up is pending."""
+    # Two probes, each answered by its partial index in a row or two.
+    deliveries = FollowUpDelivery.objects.filter(follow_up=follow_up_id)
+    for state in [FollowUpDelivery.State.QUEUED, FollowUpDelivery.State.SENDING]:
+        if deliveries.filter(state=state).exists():
+            return False
+    done = (
+        FollowUp.objects.filter(pk=follow_up_id, state=FollowUp.State.SENDING)
+        .exclude(trigger=Trigger.AFTER_CONFIRMATION)
+        .update(state=FollowUp.State.SENT, sent_at=timezone.now())
+    )
+    return done == 1
+
+
+# The beat job
+
+
+def run_follow_ups() -> None:
+    """Everything that happens with time: start due follow-ups, queue days-after
+    ones, put back deliveries of dead workers, restart stalled sending and
+    close finished follow-ups. Repeat-safe."""
+    active = FollowUp.objects.filter(
+        state__in=[FollowUp.State.SCHEDULED, FollowUp.State.SENDING]
+    ).select_related("petition")
+    requeue_stale_deliveries()
+    now = timezone.now()
+    stalled_before = now - timedelta(seconds=settings.FOLLOW_UP_STALE_SENDING_AFTER)
+    for follow_up in active:
+        if follow_up.state == FollowUp.State.SCHEDULED:
+            start(follow_up.pk)
+            continue
+        queued = _queue_recurring(follow_up, now=now) if follow_up.is_recurring else 0
+        if not follow_up.is_recurring and finish_if_done(follow_up.pk):
+            continue
+        claimed = follow_up.batch_claimed_at
+        quiet = claimed is None or claimed < stalled_before
+        stalled = quiet and _has_due(follow_up)
+        if queued or stalled:
+            enqueue_batches(follow_up.pk, settings.FOLLOW_UP_PARALLEL_BATCHES)
+
+
+def _has_due(follow_up: FollowUp) -> bool:
+    return FollowUpDelivery.objects.filter(
+        follow_up=follow_up,
+        state=FollowUpDelivery.State.QUEUED,
+        next_attempt_at__lte=timezone.now(),
+    ).exists()
+
+
+def requeue_stale_deliveries() -> int:
+    """Put deliveries a worker claimed long ago and never finished back in the
+    queue. Safe even if that worker still runs: the claim count fences it off,
+    and a row marked sent before its end of data is never sent again."""
+    stale_before = timezone.now() - timedelta(
+        seconds=settings.FOLLOW_UP_STALE_SENDING_AFTER
+    )
+    return FollowUpDelivery.objects.filter(
+        state=FollowUpDelivery.State.SENDING, sending_at__lt=stale_before
+    ).update(state=FollowUpDelivery.State.QUEUED)
+
+
+# Progress
+
+
+def progress(follow_up_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Deliveries per state for these follow-ups, in one query."""
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in follow_up_ids}
+    rows = (
+        FollowUpDelivery.objects.filter(follow_up__in=follow_up_ids)
+        .values_list("follow_up", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for follow_up_id, state, n in rows:
+        counts[follow_up_id][state] = n
+    return counts
+
+
+# Unsubscribing
+
+
+def make_unsubscribe_token(signature_id: int) -> str:
+    """A signed, timestamped token naming the signature, for its links."""
+    return _unsubscribe_signer().sign(str(signature_id))
+
+
+def signature_from_unsubscribe_token(token: str) -> Signature:
+    """The signature an unsubscribe link names.
+
+    Raises signing.BadSignature (or its SignatureExpired) or
+    Signature.DoesNotExist.
+    """
+    value = _unsubscribe_signer().unsign(token, max_age=settings.UNSUBSCRIBE_MAX_AGE)
+    if not value.isdigit():
+        raise signing.BadSignature("Not a signature id")
+    return Signature.objects.select_related("petition").get(pk=int(value))
+
+
+def _unsubscribe_signer() -> signing.TimestampSigner:
+    # A plain string value: a follow-up signs one per email, and dumps()'s
+    # JSON and base64 would double the cost.
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT)
+
+
+@transaction.atomic
+def withdraw(*, signature: Signature, everything: bool, method: str) -> Withdrawal:
+    """Record that this address wants no more updates about the signature's
+    petition (or any, with everything=True) and cancel follow-ups queued for it.
+    Repeat-safe; withdrawing from everything again moves its time forward."""
+    now = timezone.now()
+    petition = None if everything else signature.petition
+    withdrawal, created = Withdrawal.objects.get_or_create(
+        canonical_email=signature.canonical_email,
+        petition=petition,
+        defaults={"signature": signature, "method": method, "withdrawn_at": now},
+    )
+    if everything and not created:
+        Withdrawal.objects.filter(pk=withdrawal.pk).update(withdrawn_at=now)
+    covered = Signature.objects.filter(canonical_email=signature.canonical_email)
+    if petition is not None:
+        covered = covered.filter(petition=petition)
+    cancel_deliveries(FollowUpDelivery.objects.filter(signature__in=covered))
+    return withdrawal
+
+
+def subscriptions(signature: Signature) -> dict[str, bool]:
+    """Whether this signature's address still gets this petition's updates,
+    and whether it has withdrawn from all updates since signing."""
+    mine = Withdrawal.objects.filter(canonical_email=signature.canonical_email)
+    withdrawn_all = mine.filter(
+        petition__isnull=True, withdrawn_at__gte=signature.created_at
+    ).exists()
+    withdrawn_here = mine.filter(petition=signature.petition_id).exists()
+    return {
+        "consented": signature.wants_updates,
+        "petition": signature.wants_updates and not (withdrawn_here or withdrawn_all),
+        "withdrawn_all": withdrawn_all,
+    }
+
+
+def cancel_deliveries(deliveries: QuerySet[FollowUpDelivery]) -> int:
+    # Rows a worker holds are cancelled too: it checks before ending the data.
+    return deliveries.filter(
+        state__in=[FollowUpDelivery.State.QUEUED, FollowUpDelivery.State.SENDING]
+    ).update(state=FollowUpDelivery.State.CANCELLED, cancelled_at=timezone.now())
