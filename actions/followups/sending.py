@@ -269,7 +269,8 @@ def preview(follow_up: FollowUp, *, of_a_signer: bool = False) -> Email:
 
 
 def send_test(*, follow_up: FollowUp, to_email: str) -> None:
-    """Send the preview to a campaigner the way signers get it, marked as a test.
+    """Send the preview to a campaigner the way signers get it, marked as a
+    test, with a stand-in name: it leaves the site, so it names no signer.
 
     Raises Refused or ConnectionLost when the mail server does not take it.
     """
