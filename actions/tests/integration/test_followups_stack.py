@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.followups import services
-from actions.models import FollowUp, FollowUpDelivery, Signature, Withdrawal
+from actions.models import (
+    FollowUp,
+    FollowUpDelivery,
+    Signature,
+    Suppression,
+    Withdrawal,
+)
+from actions.suppressions import suppress
 from actions.tests.factories import make_petition
 from actions.tests.integration.stack import wait_until
 
@@ -81,11 +88,21 @@ def test_a_follow_up_reaches_each_consenting_signer_once_though_a_worker_dies(
         *_signers(petition, "fu-silent-", 10, wants_updates=False),
         *_signers(petition, "fu-left-", 10),
         *_signers(petition, "fu-left-all-", 10),
+        *_signers(petition, "fu-bounced-", 10),
     ]
     for signature in left_out[20:30]:
         services.withdraw(signature=signature, everything=False, method="link")
-    for signature in left_out[30:]:
+    for signature in left_out[30:40]:
         services.withdraw(signature=signature, everything=True, method="link")
+    for n, signature in enumerate(left_out[40:]):  # hard bounces or complaints
+        suppress(
+            email=signature.email,
+            reason=Suppression.Reason.BOUNCED
+            if n % 2
+            else Suppression.Reason.COMPLAINED,
+            provider="mailgun",
+            event_id=f"fu-bounced-{n}",
+        )
     follow_up = _scheduled(petition)
 
     wait_until(
