@@ -40,21 +40,8 @@ from actions.models import (
     Withdrawal,
 )
 from actions.services import canonical_email
+from campaign.admin import ReadOnlyAdmin
 from campaign.audit import log_state_change
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the site only: campaigners look, never edit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Deleting would desynchronise counts; erasure is its own workflow.
-        return False
 
 
 @admin.register(Target)

@@ -67,14 +67,12 @@ def claim(outbound_email_id: int) -> OutboundEmail | None:
 def _petition(petition_id: int) -> Petition:
     """A petition with what its emails show, kept a few seconds per process:
     a burst of signatures on one petition reads it once."""
-    rows = caches["rows"]
-    petition = rows.get(f"petition-email:{petition_id}")
-    if petition is None:
-        petition = Petition.objects.select_related("statement", "target").get(
+    return caches["rows"].get_or_set(
+        f"petition-email:{petition_id}",
+        lambda: Petition.objects.select_related("statement", "target").get(
             pk=petition_id
-        )
-        rows.set(f"petition-email:{petition_id}", petition)
-    return petition
+        ),
+    )
 
 
 def deliver(outbound: OutboundEmail) -> None:

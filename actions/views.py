@@ -40,14 +40,13 @@ def _public_petition(slug: str) -> Petition:
     Kept a few seconds in each process: every signature and every page after it
     looks it up. Signing checks again in the database that it is open.
     """
-    rows = caches["rows"]
-    petition = rows.get(f"petition:{slug}")
-    if petition is None:
-        # The target is left to load lazily: the signing POST never shows it.
-        petition = get_object_or_404(
+    # The target is left to load lazily: the signing POST never shows it.
+    petition = caches["rows"].get_or_set(
+        f"petition:{slug}",
+        lambda: get_object_or_404(
             Petition.objects.select_related("statement"), slug=slug
-        )
-        rows.set(f"petition:{slug}", petition)
+        ),
+    )
     # Checked on each request: a scheduled statement goes public on the second.
     if not petition.statement.is_visible:
         raise Http404

@@ -36,6 +36,7 @@ from stack import (
     ROOT,
     fetch,
     free_port,
+    log,
     manage,
     production_env,
     production_set,
@@ -86,10 +87,6 @@ def parse_args() -> argparse.Namespace:
         help="only measure the CPU cost of building one message both ways",
     )
     return parser.parse_args()
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 # --- Setting up ----------------------------------------------------------

@@ -36,6 +36,7 @@ from stack import (
     BENCH,
     ROOT,
     free_port,
+    log,
     manage,
     pg_settings,
     preflight,
@@ -96,10 +97,6 @@ def parse_args() -> argparse.Namespace:
         help="comma-separated endpoints to load (default: all)",
     )
     return parser.parse_args()
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 # --- Load ----------------------------------------------------------------

@@ -34,6 +34,11 @@ PG_SETTINGS = [
 ]
 
 
+def log(message: str) -> None:
+    """A timestamped progress line of a benchmark run."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

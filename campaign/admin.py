@@ -1,11 +1,28 @@
 """The admin site: a password and a verified TOTP device for every page."""
 
+from django.contrib import admin
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the site writes itself (signatures, the outbox, the audit log):
+    staff look, never add, edit or delete. Deleting would desynchronise counts
+    and the record; erasure is its own workflow."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class LoginForm(OTPAdminAuthenticationForm):

@@ -17,6 +17,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from campaign.admin import ReadOnlyAdmin
+
 EXPORTED = "exported"
 ROLE_MODELS = Q(content_type__app_label="auth") | Q(content_type__app_label="otp_totp")
 
@@ -80,7 +82,7 @@ class KindFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Every admin change and export, for superusers only, never editable."""
 
     list_display = ["action_time", "user", "what", "content_type", "object_repr"]
@@ -110,15 +112,6 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 admin.site.register(LogEntry, AuditLogAdmin)
