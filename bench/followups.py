@@ -237,29 +237,44 @@ def delivery_states(database_url: str, follow_up_id: int) -> dict[str, int]:
     return {"follow_up": state, **dict(rows)}
 
 
+def prepare(
+    args: argparse.Namespace, smtp_port: int, logdir: Path, setting: dict[str, str]
+) -> tuple[dict[str, str], str, int, dict[str, str], int]:
+    """A fresh database with args.signers signers and a draft follow-up to them,
+    and the environment of a set with these settings: (env, database URL, web
+    port, seeded slugs, follow-up id)."""
+    database_url = reset_database(args.postgres, args.database)
+    redis.Redis.from_url(args.redis).flushdb()
+    port = free_port()
+    env = production_env(
+        database_url=database_url,
+        redis_url=args.redis,
+        smtp_port=smtp_port,
+        web_port=port,
+        tmp=logdir,
+    )
+    env |= setting
+    setup_log = logdir / "setup.log"
+    log(f"database {args.database}: migrating, seeding {args.signers:,} signers")
+    manage(env, "migrate", "--no-input", logfile=setup_log)
+    manage(env, "collectstatic", "--no-input", "-v0", logfile=setup_log)
+    slugs = seed(env, setup_log)
+    follow_up_id = seed_signers(database_url, slugs["petition"], args.signers)
+    return env, database_url, port, slugs, follow_up_id
+
+
 def run(args: argparse.Namespace, logdir: Path) -> dict:
     setup_log = logdir / "setup.log"
     setup_log.write_text("")
     with smtp_sink() as (sink, smtp_port):
-        database_url = reset_database(args.postgres, args.database)
-        redis.Redis.from_url(args.redis).flushdb()
-        port = free_port()
-        env = production_env(
-            database_url=database_url,
-            redis_url=args.redis,
-            smtp_port=smtp_port,
-            web_port=port,
-            tmp=logdir,
-        ) | {
+        setting = {
             "FOLLOW_UP_RATE": str(args.rate),
             "FOLLOW_UP_BATCH_SIZE": str(args.batch_size),
             "BULK_CONCURRENCY": str(args.bulk_concurrency),
         }
-        log(f"database {args.database}: migrating, seeding {args.signers:,} signers")
-        manage(env, "migrate", "--no-input", logfile=setup_log)
-        manage(env, "collectstatic", "--no-input", "-v0", logfile=setup_log)
-        slugs = seed(env, setup_log)
-        follow_up_id = seed_signers(database_url, slugs["petition"], args.signers)
+        env, database_url, port, slugs, follow_up_id = prepare(
+            args, smtp_port, logdir, setting
+        )
         log("starting the Procfile set")
         with production_set(env, args.web_concurrency, logdir, args.procfile) as procs:
             wait_until_ready(procs, port, logdir, args.web_concurrency)

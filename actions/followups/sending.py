@@ -2,23 +2,34 @@
 connection at the shared rate, record each outcome.
 
 Never twice, even when a worker dies mid-batch: each delivery is marked sent
-in the database before the end-of-data mark of its SMTP transaction. A worker
-killed before that commit leaves a partial message, which the server must
-discard (RFC 5321, 4.1.1.4), and a row the sweeper queues again; killed
-after it, the row stays sent. The one email that can be lost is the one
-whose worker dies between that commit and the next write, microseconds later.
+in a database transaction whose commit leaves with the end-of-data mark of its
+SMTP transaction. A worker killed before the commit leaves a partial message,
+which the server must discard (RFC 5321, 4.1.1.4), and a row the sweeper
+queues again; killed after both, the row is sent and committed.
+
+On PostgreSQL over TCP the commit is written first but held back in the
+kernel (TCP_CORK) until the end-of-data mark has been written: a worker killed
+between the two writes has its socket closed by the kernel, which sends the
+commit then. So the email is lost only if the process dies in the
+microseconds between the two system calls, with no other process woken in
+between to take its CPU. With the commit awaited before the mark (other
+databases, or FOLLOW_UP_PIPELINED_COMMIT off) the gap is a round trip:
+bench/followup_kills.py measures both.
 """
 
 import logging
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
+from psycopg import pq
 
 from actions.followups import rendering, services, throttle
 from actions.followups.models import FollowUp, FollowUpDelivery
@@ -28,7 +39,9 @@ from actions.followups.transport import (
     Cancelled,
     ConnectionLost,
     Refused,
+    SentMark,
     SmtpTransport,
+    Unmarked,
     open_transport,
 )
 
@@ -176,9 +189,7 @@ def _attempt(
     email: Email,
 ) -> None:
     try:
-        transport.send(
-            to=row.email, email=email, commit=lambda: outcomes.mark_sent(row)
-        )
+        transport.send(to=row.email, email=email, mark=outcomes.mark(row))
     except Cancelled:
         return
     except Refused as exc:
@@ -201,11 +212,22 @@ class _Outcomes:
 
     def __init__(self) -> None:
         self.sent = 0
+        # Inside a transaction (tests) there is nothing to pipeline.
+        self._pipelined = (
+            settings.FOLLOW_UP_PIPELINED_COMMIT
+            and connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+        )
         table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
         self._mark_sent_sql = (
             f"UPDATE {table} SET state = %s, sent_at = %s "
             "WHERE id = %s AND state = %s AND attempts = %s"
         )
+
+    def mark(self, row: Claimed) -> SentMark:
+        if self._pipelined:
+            return _PipelinedMark(row)
+        return _AutocommitMark(self, row)
 
     def mark_sent(self, row: Claimed) -> bool:
         """Commit the row as sent if this worker still holds it."""
@@ -248,6 +270,96 @@ class _Outcomes:
         )
 
 
+class _AutocommitMark:
+    """Any database: the row is committed sent before the end-of-data mark."""
+
+    def __init__(self, outcomes: _Outcomes, row: Claimed) -> None:
+        self.outcomes, self.row = outcomes, row
+
+    def hold(self) -> bool:
+        return self.outcomes.mark_sent(self.row)
+
+    def commit(self) -> None:
+        pass
+
+    def wait(self) -> None:
+        pass
+
+
+class _PipelinedMark:
+    """PostgreSQL: the sent mark in a transaction of its own, on libpq directly
+    (one round trip for BEGIN and UPDATE; the COMMIT written, corked, just
+    before the SMTP end-of-data mark and let go after it).
+
+    The row lock taken by the UPDATE holds off an unsubscribe or a take-over
+    until the commit: neither can slip between the check and the send.
+    """
+
+    def __init__(self, row: Claimed) -> None:
+        self.row = row
+        connection.ensure_connection()
+        self.pgconn = connection.connection.pgconn
+
+    def hold(self) -> bool:
+        table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
+        # Integers and our own constants only: safe to inline, so that BEGIN
+        # and UPDATE travel as one simple query.
+        sent, sending = Delivery.SENT.value, Delivery.SENDING.value
+        sql = (
+            f"BEGIN; UPDATE {table} SET state = '{sent}', sent_at = now() "
+            f"WHERE id = {int(self.row.pk)} AND state = '{sending}' "
+            f"AND attempts = {int(self.row.attempts)}"
+        )
+        # Errors come out as Django's, and mark the connection for a check.
+        with connection.wrap_database_errors:
+            result = self.pgconn.exec_(sql.encode())
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                self._rollback()
+                raise psycopg.DatabaseError(_pq_error(result))
+            if result.command_tuples != 1:
+                self._rollback()
+                return False
+            return True
+
+    def commit(self) -> None:
+        with connection.wrap_database_errors:
+            # Held in the kernel: writing it does not wake the database's
+            # process, which could take this one's CPU before the next write.
+            _cork(self.pgconn.socket, True)
+            self.pgconn.send_query(b"COMMIT")
+            while self.pgconn.flush():  # 1: not all of it is written yet
+                pass
+
+    def wait(self) -> None:
+        with connection.wrap_database_errors:
+            _cork(self.pgconn.socket, False)  # the commit leaves now
+            failed = None
+            while (result := self.pgconn.get_result()) is not None:
+                if result.status != pq.ExecStatus.COMMAND_OK:
+                    failed = result
+            if failed is not None:
+                raise psycopg.DatabaseError(_pq_error(failed))
+
+    def _rollback(self) -> None:
+        if self.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            self.pgconn.exec_(b"ROLLBACK")
+
+
+def _cork(fd: int, on: bool) -> None:
+    """Hold back (or let go) what is written to a TCP socket; a Unix socket
+    has nothing to hold back and is left alone."""
+    sock = socket.socket(fileno=fd)
+    try:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, int(on))
+    finally:
+        sock.detach()  # the descriptor stays libpq's
+
+
+def _pq_error(result: "pq.abc.PGresult") -> str:
+    return result.error_message.decode(errors="replace") or "no answer"
+
+
 # Previews and tests
 
 
@@ -278,4 +390,4 @@ def send_test(*, follow_up: FollowUp, to_email: str) -> None:
     subject = gettext("[Test] %(subject)s") % {"subject": email.subject}
     email = Email(subject, email.text, email.html, email.unsubscribe_url)
     with open_transport() as transport:
-        transport.send(to=to_email, email=email, commit=lambda: True)
+        transport.send(to=to_email, email=email, mark=Unmarked())

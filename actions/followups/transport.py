@@ -7,8 +7,9 @@ message's data and its end-of-data mark (see actions.followups.sending).
 
 import smtplib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import mailers
@@ -41,6 +42,33 @@ class ConnectionLost(Exception):
         self.committed = committed
 
 
+class SentMark(Protocol):
+    """Records one delivery as sent, in three steps around the end-of-data mark."""
+
+    def hold(self) -> bool:
+        """Mark the delivery sent, not yet committed; False if it is no longer
+        this worker's to send."""
+
+    def commit(self) -> None:
+        """Send the commit on its way; may return before the database answers."""
+
+    def wait(self) -> None:
+        """Wait for the commit's answer; raises if it failed."""
+
+
+class Unmarked:
+    """For an email that is not a delivery (a campaigner's test)."""
+
+    def hold(self) -> bool:
+        return True
+
+    def commit(self) -> None:
+        pass
+
+    def wait(self) -> None:
+        pass
+
+
 class SmtpTransport:
     """Django's SMTP backend's connection, driven one transaction at a time so
     that the row is committed between the message's data and its end."""
@@ -49,7 +77,7 @@ class SmtpTransport:
         self.backend = backend
         self.writer = MessageWriter(settings.DEFAULT_FROM_EMAIL)
 
-    def send(self, *, to: str, email: Email, commit: Callable[[], bool]) -> None:
+    def send(self, *, to: str, email: Email, mark: SentMark) -> None:
         """Raises Cancelled, Refused or ConnectionLost."""
         recipient = to if to.isascii() else self.backend.prep_address(to)
         message = self.writer.write(email, to=recipient)
@@ -65,11 +93,21 @@ class SmtpTransport:
             conn.send(message)
         except CONNECTION_ERRORS as exc:
             raise ConnectionLost(committed=False) from exc
-        if not commit():
+        if not mark.hold():
             self.abandon()  # the only way out of DATA without delivering
             raise Cancelled
+        # The commit and the end-of-data mark leave back to back, the commit
+        # first: a process killed between the two writes loses this email
+        # (the server discards a message without its end), one killed after
+        # them has sent it and recorded so. Never twice.
+        mark.commit()
         try:
             conn.send(b".\r\n")
+        except CONNECTION_ERRORS as exc:
+            mark.wait()
+            raise ConnectionLost(committed=True) from exc
+        mark.wait()
+        try:
             code, reply = conn.getreply()
         except CONNECTION_ERRORS as exc:
             raise ConnectionLost(committed=True) from exc
@@ -118,9 +156,11 @@ class BackendTransport:
     def __init__(self, backend: object) -> None:
         self.backend = backend
 
-    def send(self, *, to: str, email: Email, commit: Callable[[], bool]) -> None:
-        if not commit():
+    def send(self, *, to: str, email: Email, mark: SentMark) -> None:
+        if not mark.hold():
             raise Cancelled
+        mark.commit()
+        mark.wait()
         try:
             self.backend.send_messages([django_message(email, to=to)])
         except Exception as exc:  # not the network: retrying cannot help

@@ -1,10 +1,16 @@
-"""Sending batches through a real SMTP server (aiosmtpd on a local port)."""
+"""Sending batches through a real SMTP server (aiosmtpd on a local port).
 
+Transactional, so that on PostgreSQL each sent mark is the worker's own
+transaction, its commit sent just before the end-of-data mark, as in a worker.
+"""
+
+import asyncio
 import time
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from actions.followups import sending, services
@@ -12,7 +18,7 @@ from actions.models import FollowUp, FollowUpDelivery, Signature
 from actions.tests.followups.factories import make_follow_up, make_recipient
 from actions.tests.smtp import Mailbox, free_port, smtp_mailers, smtp_server
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 Delivery = FollowUpDelivery.State
 
@@ -25,14 +31,32 @@ class ConnectionsMailbox(Mailbox):
         self.peers: list[tuple] = []
         self.raw: list[bytes] = []
         self.hang_up_after_data = False
+        self.sent_when_received: list[int] = []
 
     async def handle_DATA(self, server, session, envelope):
+        # Seen from another connection, as another worker would.
+        sent = await asyncio.to_thread(_committed_sent)
+        self.sent_when_received.append(sent)
         self.peers.append(session.peer)
         self.raw.append(envelope.original_content)
         reply = await super().handle_DATA(server, session, envelope)
         if self.hang_up_after_data:
             server.transport.close()  # the message is in; the reply never leaves
         return reply
+
+
+def _committed_sent() -> int:
+    """Deliveries committed as sent, waiting up to a second for a commit on its
+    way: the worker sends the commit before the end of the message."""
+    deadline = time.monotonic() + 1
+    try:
+        while True:
+            sent = FollowUpDelivery.objects.filter(state=Delivery.SENT).count()
+            if sent or time.monotonic() > deadline:
+                return sent
+            time.sleep(0.01)
+    finally:
+        connection.close()
 
 
 @pytest.fixture
@@ -75,6 +99,17 @@ def test_a_batch_is_sent_over_one_connection_each_email_once(petition, mailbox):
     assert len(set(mailbox.peers)) == 1
     assert set(_states(follow_up).values()) == {Delivery.SENT}
     assert sending.claim_batch(follow_up.pk, size=100) is None
+
+
+def test_each_delivery_is_committed_sent_before_the_server_answers(petition, mailbox):
+    follow_up, _ = _sending(petition, readers=3)
+
+    sending.deliver_batch(sending.claim_batch(follow_up.pk, size=100))
+
+    # A worker killed after the server took a message cannot send it again.
+    assert mailbox.sent_when_received == [1, 2, 3]
+    with connection.cursor() as cursor:  # and the worker's connection is free
+        cursor.execute("SELECT 1")
 
 
 def test_each_email_is_personal_and_carries_the_one_click_headers(
