@@ -15,11 +15,14 @@ from actions.forms import SignatureForm
 from actions.models import OutboundEmail, Signature
 from actions.services import confirm_signature, sign_petition
 from actions.tests.exports.expected import read_csv, read_xlsx, safe
-from actions.tests.factories import make_petition, make_target
 from actions.tests.followups.factories import make_follow_up
-from campaign.tests.xss import PAYLOADS, problems, shown_text
+from campaign.tests.xss import (
+    PAYLOADS,
+    make_corpus_statement,
+    problems,
+    shown_text,
+)
 from statements.services import render_markdown
-from statements.tests.factories import make_quote, make_statement, make_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -87,21 +90,7 @@ def test_each_payload_in_markdown_renders_inert(payload):
 
 @pytest.fixture
 def corpus_statement(db):
-    """A statement with the corpus in every field a campaigner writes."""
-    corpus = "\n\n".join(PAYLOADS)
-    statement = make_statement(
-        title=PAYLOADS[0], standfirst=PAYLOADS[17], body=corpus, background=corpus
-    )
-    for n, payload in enumerate(PAYLOADS[:5]):
-        make_quote(statement, speaker=payload, role=payload, text=payload)
-        statement.topics.add(make_topic(name=payload, slug=f"corpus-{n}"))
-    make_petition(
-        statement,
-        title=PAYLOADS[1],
-        demand=corpus,
-        target=make_target(name=PAYLOADS[2], description=PAYLOADS[6]),
-    )
-    return statement
+    return make_corpus_statement()
 
 
 def test_a_statement_with_the_corpus_renders_inert_on_every_public_page(

@@ -13,6 +13,10 @@ one's srcdoc is checked the same way).
 import re
 from html.parser import HTMLParser
 
+from actions.tests.factories import make_petition, make_target
+from statements.models import Statement
+from statements.tests.factories import make_quote, make_statement, make_topic
+
 PAYLOADS = [
     # Script elements
     "<script>alert(1)</script>",
@@ -246,3 +250,23 @@ def shown_text(html: str) -> str:
     """The page's text and attribute values, as a browser reads them: where
     a payload shown as text must appear, whole."""
     return "\n".join(_parsed(html).texts)
+
+
+def make_corpus_statement() -> Statement:
+    """A published statement with the corpus in every field a campaigner
+    writes: title, standfirst, Markdown body and background, quotes, topics,
+    and its petition's title, demand and target."""
+    corpus = "\n\n".join(PAYLOADS)
+    statement = make_statement(
+        title=PAYLOADS[0], standfirst=PAYLOADS[17], body=corpus, background=corpus
+    )
+    for n, payload in enumerate(PAYLOADS[:5]):
+        make_quote(statement, speaker=payload, role=payload, text=payload)
+        statement.topics.add(make_topic(name=payload, slug=f"corpus-{n}"))
+    make_petition(
+        statement,
+        title=PAYLOADS[1],
+        demand=corpus,
+        target=make_target(name=PAYLOADS[2], description=PAYLOADS[6]),
+    )
+    return statement
