@@ -31,13 +31,15 @@ from actions.models import Signature
 
 # A cell a spreadsheet may run as a formula gets a quote in front (CSV
 # injection: "=HYPERLINK(...)" as a name would become a live link). Excel,
-# LibreOffice Calc and Google Sheets run a cell starting with = + - or @, and
-# Excel with a Japanese input method reads their full-width forms as the same.
-# CSV imports may trim white space (LibreOffice's "Trim spaces", Google Sheets)
-# and drop control characters before they look, and OWASP names a leading tab
-# and carriage return: so a cell starting with any white space or control
-# character is neutralised too, whatever follows. A name from the signing form
-# never starts with either (see actions.forms._clean_name).
+# LibreOffice Calc and Google Sheets run a cell starting with = + - or @;
+# guidance on CSV injection lists their full-width forms too (＝ ＋ － ＠),
+# which spreadsheets in East Asian locales may take for the ASCII ones. A
+# formula behind leading spaces is a known bypass of guards that look at the
+# first character only (imports that trim spaces, such as LibreOffice's "Trim
+# spaces", then run it), and OWASP names a leading tab and carriage return:
+# so a cell starting with any white space or control character is neutralised
+# too, whatever follows. A name from the signing form never starts with either
+# (see actions.forms._clean_name).
 FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
 # Python's str.isspace() and the C0 and C1 control characters (but NUL, which
 # PostgreSQL text cannot hold and whose code is also an empty cell's there).

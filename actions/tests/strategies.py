@@ -37,11 +37,10 @@ def runs_as_formula(cell: str) -> bool:
     """Whether a spreadsheet may run this cell as a formula.
 
     Excel, LibreOffice Calc and Google Sheets run a cell starting with = + - or
-    @ (OWASP's list adds a leading tab or carriage return); Excel with a
-    Japanese input method takes the full-width forms for the ASCII ones; CSV
-    imports may trim white space first (LibreOffice's "Trim spaces", Google
-    Sheets' cleanup), and control characters may be dropped. So white space or
-    a control character in front does not make a cell safe.
+    @; guidance on CSV injection adds their full-width forms and a leading tab
+    or carriage return; imports may trim white space first (LibreOffice's
+    "Trim spaces") and drop control characters. So white space or a control
+    character in front does not make a cell safe.
     """
     return _without_blanks(cell)[:1] in set(FORMULA_STARTERS)
 
