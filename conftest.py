@@ -1,14 +1,24 @@
 """Fixtures shared by every app's tests."""
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from hypothesis import settings as hypothesis_settings
 
 from actions.tests.factories import make_petition
 from campaign.celery import app as celery_app
 from campaign.tests.otp import log_in_verified
 from campaign.twofactor import enrol_totp_device
 from statements.tests.factories import make_statement
+
+# Property-based tests: a quick run by default, many more examples with
+# HYPOTHESIS_PROFILE=thorough (e.g. in a nightly CI job). No deadline: the
+# first example of a test pays for Django's caches and would look slow.
+hypothesis_settings.register_profile("quick", max_examples=100, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from actions.models import Signature
+from actions.services import canonical_email
+
 # The wording beside the updates box. A change of wording needs a new version,
 # so each stored answer says exactly what the supporter agreed to.
 UPDATES_CONSENT_VERSION = "2026-11-updates-v1"
@@ -99,6 +102,17 @@ class SignatureForm(forms.Form):
 
     def clean_last_name(self) -> str:
         return _clean_name(self.cleaned_data["last_name"])
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        # Case folding can make an address longer (ß becomes ss, İ two
+        # characters): its canonical form must still fit the unique column.
+        limit = Signature._meta.get_field("canonical_email").max_length
+        if len(canonical_email(email)) > limit:
+            raise forms.ValidationError(
+                _("Enter a valid email address."), code="invalid"
+            )
+        return email
 
     def clean_source(self) -> str:
         return clean_source(self.cleaned_data.get("source"))

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 import psycopg
@@ -34,7 +35,9 @@ SERVER = "postgres://postgres@127.0.0.1:5432"
 RESULTS = BENCH / "results"
 MAX_RATIO = 2.0
 MAX_PEAK_MB = 100.0
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Formula starters, ASCII and full-width; white space or a control character
+# in front is neutralised too (see actions.exports.query).
+FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
 COLUMNS = (
     "s.id, p.slug, s.first_name, s.last_name, s.email, s.country, s.state, "
     "s.created_at, s.confirmed_at, s.wants_updates, s.consent_version, s.source"
@@ -177,7 +180,13 @@ def run_export(env: dict[str, str], export_format: str, output: Path) -> dict:
 
 
 def _safe(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    first = text[:1]
+    risky = first in FORMULA_STARTS or first.isspace() or _is_control(first)
+    return "'" + text if first and risky else text
+
+
+def _is_control(ch: str) -> bool:
+    return bool(ch) and unicodedata.category(ch) == "Cc"
 
 
 def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:

@@ -11,22 +11,60 @@ from django.db.models import (
     Expression,
     F,
     Func,
+    Q,
     QuerySet,
     Value,
     When,
 )
 from django.db.models.functions import Concat, Ord
-from django.db.models.lookups import In
+from django.db.models.lookups import (
+    GreaterThanOrEqual,
+    In,
+    LessThanOrEqual,
+    Range,
+)
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import Signature
 
-# A cell starting with one of these is run as a formula by spreadsheets
-# (CSV injection): "=HYPERLINK(...)" as a name would become a live link.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_CODES = [ord(prefix) for prefix in FORMULA_PREFIXES]
+# A cell a spreadsheet may run as a formula gets a quote in front (CSV
+# injection: "=HYPERLINK(...)" as a name would become a live link). Excel,
+# LibreOffice Calc and Google Sheets run a cell starting with = + - or @;
+# guidance on CSV injection lists their full-width forms too (＝ ＋ － ＠),
+# which spreadsheets in East Asian locales may take for the ASCII ones. A
+# formula behind leading spaces is a known bypass of guards that look at the
+# first character only (imports that trim spaces, such as LibreOffice's "Trim
+# spaces", then run it), and OWASP names a leading tab and carriage return:
+# so a cell starting with any white space or control character is neutralised
+# too, whatever follows. A name from the signing form never starts with either
+# (see actions.forms._clean_name).
+FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+# Python's str.isspace() and the C0 and C1 control characters (but NUL, which
+# PostgreSQL text cannot hold and whose code is also an empty cell's there).
+_ASCII_STARTS = sorted(ord(ch) for ch in FORMULA_STARTS if ch.isascii())
+_WIDE_STARTS = sorted(
+    {ord(ch) for ch in FORMULA_STARTS if not ch.isascii()}
+    | {0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+)
+
+
+def needs_quote(field: str) -> Q:
+    """Whether a column's text opens the way a formula may (see above).
+
+    Tests of the first character's code only: a few integer comparisons per
+    cell in PostgreSQL, cheaper than comparing strings on the export's hot
+    path, and most names leave after two (a letter is above 64, below 127).
+    """
+    code = Ord(field)
+    low = Q(LessThanOrEqual(code, 64)) & (
+        Q(Range(code, (1, 32))) | Q(In(code, _ASCII_STARTS))
+    )
+    high = Q(GreaterThanOrEqual(code, 127)) & (
+        Q(LessThanOrEqual(code, 160)) | Q(In(code, _WIDE_STARTS))
+    )
+    return low | high
 
 
 def neutralised(field: str) -> Case:
@@ -38,9 +76,7 @@ def neutralised(field: str) -> Case:
     """
     return Case(
         When(
-            # The first character's code: one integer test per cell, cheaper
-            # in PostgreSQL than comparing strings (the export's hot path).
-            In(Ord(field), FORMULA_CODES),
+            needs_quote(field),
             then=Concat(Value("'"), F(field), output_field=CharField()),
         ),
         default=F(field),

@@ -116,6 +116,8 @@ def download_export(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, _("This download link has expired."), 410)
     except signing.BadSignature:
         return _refused(request, _("This download link is not valid."), 400)
+    except PermissionDenied:  # someone else's link or file, or no permission
+        return _refused(request, _("Your account may not download this file."), 403)
     except (SignatureExport.DoesNotExist, FileNotFoundError):
         return _refused(request, _("This file is no longer available."), 404)
     return _attachment(FileResponse(file), export)

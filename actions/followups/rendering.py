@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -41,6 +42,9 @@ _FIRST_NAME = "Xq7FirstName7qX"
 _TITLE = "Xq7PetitionTitle7qX"
 _COUNT = "Xq7SignatureCount7qX"
 _TOKEN = "Xq7Token7qX"
+# The first name where it is part of a link's address: percent-encoded there,
+# so that a name such as "javascript:alert(1)" cannot become the link's scheme.
+_FIRST_NAME_IN_LINK = "Xq7FirstNameInLink7qX"
 _STAND_INS = {
     "first_name": _FIRST_NAME,
     "petition_title": _TITLE,
@@ -50,6 +54,9 @@ _STAND_INS = {
 PREVIEW_TOKEN = "preview"
 TEMPLATES = "actions/emails/follow_up"
 DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
+# A link's address in the cleaned HTML (nh3 and the templates write every
+# attribute in double quotes).
+LINK_ADDRESS = re.compile(r'(?<=\shref=")[^"]*')
 
 
 def unknown_placeholders(text: str) -> list[str]:
@@ -80,10 +87,11 @@ class Draft:
         # A line break in a name must not start a new header.
         name = " ".join(first_name.split())
         html_name = escape(name)
+        html = self.html.replace(_FIRST_NAME_IN_LINK, quote(name, safe=""))
         return Email(
             subject=self.subject.replace(_FIRST_NAME, name),
             text=self.text.replace(_FIRST_NAME, name).replace(_TOKEN, token),
-            html=self.html.replace(_FIRST_NAME, html_name).replace(_TOKEN, token),
+            html=html.replace(_FIRST_NAME, html_name).replace(_TOKEN, token),
             unsubscribe_url=self.unsubscribe_url.replace(_TOKEN, token),
         )
 
@@ -114,6 +122,11 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         shown_count = str(intcomma(count))
     plain = {_TITLE: " ".join(petition.title.split()), _COUNT: shown_count}
     marked_up = {_TITLE: escape(petition.title), _COUNT: shown_count}
+    in_links = {
+        _FIRST_NAME: _FIRST_NAME_IN_LINK,
+        _TITLE: quote(petition.title, safe=""),
+    }
+    html = LINK_ADDRESS.sub(lambda link: _replace(link.group(0), in_links), html)
     return Draft(
         subject=_replace(subject, plain),
         text=_replace(text, plain),

@@ -38,6 +38,13 @@ def test_ticking_the_updates_box_is_recorded(sign_data):
         ("country", "XX", "Select a valid choice. XX is not one of the available"),
         ("country", "", "This field is required."),
         ("first_name", "A" * 101, "Ensure this value has at most 100 characters"),
+        # 187 characters, 367 once ß is folded to ss: more than the column
+        # of canonical addresses holds (PostgreSQL refused it with a 500).
+        (
+            "email",
+            "a@" + ".".join(["\u00df" * 60] * 3) + ".de",
+            "Enter a valid email address.",
+        ),
     ],
 )
 def test_invalid_input_is_refused_with_a_clear_message(

@@ -3,6 +3,7 @@ export's own query, and readers that parse its files back."""
 
 import csv
 import io
+import unicodedata
 from datetime import UTC, datetime
 
 from openpyxl import load_workbook
@@ -26,7 +27,13 @@ HEADERS = [
 
 
 def safe(text: str) -> str:
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+    """With a quote in front if it opens as a formula may, after white space
+    or control characters a spreadsheet may trim."""
+    first = text[:1]
+    risky = first in "=+-@\uff1d\uff0b\uff0d\uff20" or (
+        first.isspace() or unicodedata.category(first or "a") == "Cc"
+    )
+    return "'" + text if first and risky else text
 
 
 def _utc(moment: datetime | None) -> datetime | None:

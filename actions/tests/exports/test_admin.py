@@ -207,3 +207,19 @@ def test_a_link_that_does_not_work_says_why(
 
     assert response.status_code == status
     assert message in response.content.decode()
+
+
+def test_a_link_made_out_to_someone_else_shows_a_page_saying_so(
+    rita, reports_user, petition
+):
+    make_signature(petition)
+    export = services.start_export(
+        user=reports_user, filters={}, format="csv", via="background"
+    )
+    colleague = make_staff("rosa", roles=("Reports",))
+    token = services.download_token(export, user=colleague)
+
+    response = rita.get(reverse("admin:actions_signatureexport_download", args=[token]))
+
+    assert response.status_code == 403
+    assert "Your account may not download this file." in response.content.decode()

@@ -1,5 +1,6 @@
 import io
 import tempfile
+import zipfile
 
 import pytest
 
@@ -70,6 +71,19 @@ def test_xlsx_drops_characters_a_sheet_cannot_hold(petition):
 
     _, body = read_xlsx(io.BytesIO(file.getvalue()))
     assert body[0][2:4] == ["Ada", "Lovelace"]
+
+
+def test_a_formula_behind_a_character_a_sheet_drops_stays_text_in_xlsx(petition):
+    # The control character is dropped after neutralising: "=..." was left,
+    # which openpyxl writes as a live formula.
+    make_signature(petition, first_name='\x01=HYPERLINK("http://x")')
+    file = io.BytesIO()
+
+    write_xlsx(Signature.objects.all(), file)
+
+    assert b"<f>" not in zipfile.ZipFile(file).read("xl/worksheets/sheet1.xml")
+    _, body = read_xlsx(io.BytesIO(file.getvalue()))
+    assert body[0][2] == '\'=HYPERLINK("http://x")'
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(petition, monkeypatch):

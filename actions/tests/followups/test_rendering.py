@@ -57,6 +57,26 @@ def test_names_and_titles_are_escaped_in_html_only(petition):
     assert "Hi <b>Ada</b> & Co: Arms <embargo> & more" in email.text
 
 
+def test_a_name_in_a_links_address_cannot_make_it_a_script(petition):
+    petition.title = "javascript:alert(2)"
+    petition.save()
+    draft = _draft(
+        petition,
+        body="[Your page]({{ first_name }}) [ours](https://example.org/?n={{ "
+        "first_name }}&t={{ petition_title }}) <a href='{{petition_title}}'>t</a>",
+    )
+
+    email = draft.personalise(first_name="javascript:alert(1)", token="t")
+
+    assert 'href="javascript%3Aalert%281%29"' in email.html
+    assert 'href="javascript%3Aalert%282%29"' in email.html
+    assert (
+        'href="https://example.org/?n=javascript%3Aalert%281%29&amp;'
+        't=javascript%3Aalert%282%29"'
+    ) in email.html
+    assert "javascript:alert(1)" in email.text
+
+
 def test_a_line_break_in_a_name_cannot_start_a_header(petition):
     draft = _draft(petition, subject="For {{ first_name }}")
 
