@@ -13,11 +13,14 @@ from django.utils import timezone
 
 from actions.models import (
     COUNT_SHARDS,
+    ConsentRecord,
+    ConsentWording,
     OutboundEmail,
     Petition,
     PetitionCounter,
     Signature,
 )
+from actions.privacy import consent
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +66,11 @@ def sign_petition(
     email: str,
     country: str,
     wants_updates: bool,
-    consent_version: str,
+    consent_wording: ConsentWording,
     source: str = "",
 ) -> Signature:
-    """Record a pending signature and queue the right email.
+    """Record a pending signature, the updates box's answer beside the wording
+    shown, and queue the right email.
 
     Signing again is not an error and looks the same: a pending signature gets
     its confirmation again, a confirmed one an "already signed" note, up to the
@@ -82,14 +86,17 @@ def sign_petition(
         canonical_email=canonical_email(email),
         country=country,
         wants_updates=wants_updates,
-        consent_version=consent_version if wants_updates else "",
+        consent_version=str(consent_wording.version) if wants_updates else "",
         source=source,
         emails_queued=1,
     )
     outbound = OutboundEmail(
         kind=OutboundEmail.Kind.CONFIRM, to_email=email, signature=signature
     )
-    if _insert_new_signature(signature, outbound):
+    record = consent.signing_record(
+        wants_updates=wants_updates, wording=consent_wording
+    )
+    if _insert_new_signature(signature, outbound, record):
         transaction.on_commit(lambda: enqueue_email(outbound.pk), robust=True)
         return signature
     return _sign_again(petition=petition, canonical=signature.canonical_email)
@@ -115,12 +122,15 @@ def _sign_again(*, petition: Petition, canonical: str) -> Signature:
     return signature
 
 
-def _insert_new_signature(signature: Signature, outbound: OutboundEmail) -> bool:
-    """Insert a new signature and its confirmation email, both or neither.
+def _insert_new_signature(
+    signature: Signature, outbound: OutboundEmail, record: ConsentRecord
+) -> bool:
+    """Insert a new signature, its confirmation email and its consent record,
+    all or none.
 
     False when the address signed already or the petition is not open at this
-    instant. On PostgreSQL both rows go in one statement: every signature pays
-    one round trip to the database instead of four (begin, insert, insert,
+    instant. On PostgreSQL the rows go in one statement: every signature pays
+    one round trip to the database instead of five (begin, three inserts,
     commit).
     """
     insert_signature, params = _insert_signature_sql(signature)
@@ -131,26 +141,39 @@ def _insert_new_signature(signature: Signature, outbound: OutboundEmail) -> bool
                 if (row := cursor.fetchone()) is None:
                     return False
                 signature.pk, signature._state.adding = row[0], False
-                outbound.signature = signature
-                outbound.save(force_insert=True)
+                for dependent in (outbound, record):
+                    dependent.signature = signature
+                    dependent.save(force_insert=True)
             return True
-        quote = connection.ops.quote_name
-        fields = [f for f in _insert_fields(OutboundEmail) if f.name != "signature"]
+        email_sql, email_params = _insert_dependent_sql(outbound)
+        record_sql, record_params = _insert_dependent_sql(record)
+        # Data-modifying CTEs all run, referenced by the final SELECT or not.
         cursor.execute(
             f"WITH new_signature AS ({insert_signature}), "
-            f"new_email AS (INSERT INTO {quote(OutboundEmail._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}, signature_id) "
-            f"SELECT {', '.join(['%s'] * len(fields))}, id FROM new_signature "
-            f"RETURNING id, signature_id) "
+            f"new_email AS ({email_sql} RETURNING id, signature_id), "
+            f"new_record AS ({record_sql}) "
             f"SELECT signature_id, id FROM new_email",
-            [*params, *_values(outbound, fields)],
+            [*params, *email_params, *record_params],
         )
         if (row := cursor.fetchone()) is None:
             return False
     signature.pk, outbound.pk = row
     signature._state.adding = outbound._state.adding = False
-    outbound.signature = signature
+    outbound.signature = record.signature = signature
     return True
+
+
+def _insert_dependent_sql(obj: models.Model) -> tuple[str, list[object]]:
+    """INSERT ... SELECT of a row that points at the signature inserted by the
+    new_signature CTE (for none when it inserted none)."""
+    quote = connection.ops.quote_name
+    fields = [f for f in _insert_fields(type(obj)) if f.name != "signature"]
+    sql = (
+        f"INSERT INTO {quote(obj._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}, signature_id) "
+        f"SELECT {', '.join(['%s'] * len(fields))}, id FROM new_signature"
+    )
+    return sql, _values(obj, fields)
 
 
 def _insert_signature_sql(signature: Signature) -> tuple[str, list[object]]:
@@ -235,7 +258,8 @@ def signature_from_token(token: str) -> Signature:
     Signature.DoesNotExist.
     """
     pk = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.CONFIRMATION_MAX_AGE)
-    return Signature.objects.select_related("petition").get(pk=pk)
+    # An erased signature is not confirmed after the fact: counts stay as they were.
+    return Signature.objects.select_related("petition").get(pk=pk, anonymised_at=None)
 
 
 @transaction.atomic
