@@ -164,3 +164,24 @@ def test_a_given_consent_needs_its_wording(client, petition, sign_data):
 
     with pytest.raises(DatabaseError), transaction.atomic():
         ConsentRecord.objects.create(signature=signature, given=True, form="signing")
+
+
+def test_the_admin_shows_records_and_lets_no_one_change_them(
+    admin_client, client, petition, sign_data
+):
+    signature = _sign(client, petition, sign_data, wants_updates="on")
+    record = ConsentRecord.objects.get()
+    change = reverse("admin:actions_consentrecord_change", args=[record.pk])
+
+    listing = admin_client.get(reverse("admin:actions_consentrecord_changelist"))
+    edit = admin_client.post(change, {"given": ""})
+    delete = admin_client.post(
+        reverse("admin:actions_consentrecord_delete", args=[record.pk]),
+        {"post": "yes"},
+    )
+
+    assert listing.status_code == 200
+    assert str(signature.pk) in listing.content.decode()
+    assert signature.email not in listing.content.decode()  # ids, not addresses
+    assert (edit.status_code, delete.status_code) == (403, 403)
+    assert ConsentRecord.objects.get().given is True
