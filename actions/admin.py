@@ -43,7 +43,7 @@ from actions.models import (
     Withdrawal,
 )
 from actions.services import canonical_email
-from campaign.admin import ReadOnlyAdmin
+from campaign.admin import ReadOnlyAdmin, SuperuserOnlyAdmin
 from campaign.audit import log_state_change, record_signer_view
 
 
@@ -587,15 +587,9 @@ class ConsentWordingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Erasure)
-class ErasureAdmin(ReadOnlyAdmin):
+class ErasureAdmin(SuperuserOnlyAdmin):
     """When signer data was erased, and why: the record names no one."""
 
     list_display = ["erased_at", "reason", "petition", "signatures"]
     list_filter = ["reason"]
     list_select_related = ["petition"]
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_active and request.user.is_superuser

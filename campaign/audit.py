@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.admin import ReadOnlyAdmin
+from campaign.admin import SuperuserOnlyAdmin
 
 EXPORTED = "exported"
 VIEWED_SIGNERS = "viewed_signers"
@@ -110,7 +110,7 @@ class KindFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(SuperuserOnlyAdmin):
     """Every admin change and export, for superusers only, never editable."""
 
     list_display = ["action_time", "user", "what", "content_type", "object_repr"]
@@ -139,12 +139,6 @@ class AuditLogAdmin(ReadOnlyAdmin):
         if entry.is_deletion():
             return gettext("Deleted.")
         return change
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
 
 
 admin.site.register(LogEntry, AuditLogAdmin)

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from actions.models import Erasure, OutboundEmail, Petition, Signature
+from actions.followups.services import withdraw
+from actions.models import Erasure, OutboundEmail, Petition, Signature, Withdrawal
 from actions.privacy import services
 from actions.services import add_to_count
 from actions.tasks import anonymise_expired_signatures
@@ -147,3 +148,19 @@ def test_an_open_petition_is_never_anonymised():
 
     assert services.anonymise_expired() == 0
     assert _states(petition)["untouched"] == 3
+
+
+def test_retention_forgets_a_petitions_withdrawals_and_keeps_the_persons():
+    expired = _closed(40, retention_days=30)
+    ongoing = make_petition()
+    [signature] = _signers(expired, "left", 1)
+    _signers(ongoing, "left", 1)  # the same address, on a petition still open
+    withdraw(signature=signature, everything=False, method="link")
+    withdraw(signature=signature, everything=True, method="preferences")
+
+    services.anonymise_expired()
+
+    scopes = dict(Withdrawal.objects.values_list("petition", "canonical_email"))
+    assert "@" not in scopes[expired.pk]
+    assert scopes[None] == "left0@example.org"  # still stops the other's updates
+    assert Signature.objects.get(petition=ongoing).first_name == "Retained0"

@@ -174,3 +174,35 @@ def test_an_expired_link_is_refused_and_offers_a_new_one(client, ada, method):
     assert "This link has expired" in content
     assert f'action="{YOUR_DATA}"' in content
     assert _snapshot() == before
+
+
+def test_after_erasure_the_old_emails_links_change_nothing(client, ada):
+    confirm = reverse(
+        "actions:confirm",
+        kwargs={"slug": ada.petition.slug, "token": make_confirmation_token(ada)},
+    )
+    unsubscribe = reverse("actions:unsubscribe", args=[make_unsubscribe_token(ada.pk)])
+    client.post(_copy_url(make_data_token(ada.pk)))
+    before = _snapshot()
+
+    responses = [client.post(confirm), client.post(unsubscribe)]
+
+    assert [r.status_code for r in responses] == [400, 400]
+    assert _snapshot() == before
+    assert ada.petition.confirmed_count() == 0
+
+
+def test_every_email_links_to_your_data(
+    client,
+    petition,
+    sign_data,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("actions:sign", args=[petition.slug]), sign_data)
+
+    [email] = mailoutbox
+    assert f"{settings.SITE_URL}{YOUR_DATA}" in email.body
+    assert f'href="{settings.SITE_URL}{YOUR_DATA}"' in email.alternatives[0][0]
