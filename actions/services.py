@@ -96,7 +96,10 @@ def sign_petition(
     record = consent.signing_record(
         wants_updates=wants_updates, wording=consent_wording
     )
-    if _insert_new_signature(signature, outbound, record):
+    inserted, recorded = _insert_new_signature(signature, outbound, record)
+    if inserted:
+        if not recorded:
+            consent.record_signing_again(signature=signature, record=record)
         transaction.on_commit(lambda: enqueue_email(outbound.pk), robust=True)
         return signature
     return _sign_again(petition=petition, canonical=signature.canonical_email)
@@ -124,56 +127,84 @@ def _sign_again(*, petition: Petition, canonical: str) -> Signature:
 
 def _insert_new_signature(
     signature: Signature, outbound: OutboundEmail, record: ConsentRecord
-) -> bool:
+) -> tuple[bool, bool]:
     """Insert a new signature, its confirmation email and its consent record,
-    all or none.
+    all or none; whether the signature was inserted, and its record.
 
-    False when the address signed already or the petition is not open at this
-    instant. On PostgreSQL the rows go in one statement: every signature pays
-    one round trip to the database instead of five (begin, three inserts,
-    commit).
+    Not inserted when the address signed already or the petition is not open
+    at this instant. On PostgreSQL the rows go in one statement: every
+    signature pays one round trip to the database instead of five (begin,
+    three inserts, commit). The record is not inserted only if the wording
+    row a process cached has gone (its database was reset, as between tests).
     """
     insert_signature, params = _insert_signature_sql(signature)
+    wording = [record.wording.text_hash]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             with transaction.atomic():
                 cursor.execute(insert_signature, params)
                 if (row := cursor.fetchone()) is None:
-                    return False
+                    return False, False
                 signature.pk, signature._state.adding = row[0], False
-                for dependent in (outbound, record):
-                    dependent.signature = signature
-                    dependent.save(force_insert=True)
-            return True
-        email_sql, email_params = _insert_dependent_sql(outbound)
-        record_sql, record_params = _insert_dependent_sql(record)
+                outbound.signature = record.signature = signature
+                outbound.save(force_insert=True)
+                record_sql, record_params = _insert_record_sql(record, signature="%s")
+                cursor.execute(record_sql, [*record_params, signature.pk, *wording])
+            return True, cursor.rowcount == 1
+        email_sql, email_params = _insert_email_sql(outbound)
+        record_sql, record_params = _insert_record_sql(
+            record, signature="s.id", source="new_signature s, "
+        )
         # Data-modifying CTEs all run, referenced by the final SELECT or not.
         cursor.execute(
             f"WITH new_signature AS ({insert_signature}), "
             f"new_email AS ({email_sql} RETURNING id, signature_id), "
-            f"new_record AS ({record_sql}) "
-            f"SELECT signature_id, id FROM new_email",
-            [*params, *email_params, *record_params],
+            f"new_record AS ({record_sql} RETURNING id) "
+            f"SELECT signature_id, id, (SELECT count(*) FROM new_record) "
+            f"FROM new_email",
+            [*params, *email_params, *record_params, *wording],
         )
         if (row := cursor.fetchone()) is None:
-            return False
-    signature.pk, outbound.pk = row
+            return False, False
+    signature.pk, outbound.pk, recorded = row
     signature._state.adding = outbound._state.adding = False
     outbound.signature = record.signature = signature
-    return True
+    return True, recorded == 1
 
 
-def _insert_dependent_sql(obj: models.Model) -> tuple[str, list[object]]:
-    """INSERT ... SELECT of a row that points at the signature inserted by the
-    new_signature CTE (for none when it inserted none)."""
+def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[object]]:
+    """INSERT ... SELECT of the confirmation email of the signature the
+    new_signature CTE inserted (of none when it inserted none)."""
     quote = connection.ops.quote_name
-    fields = [f for f in _insert_fields(type(obj)) if f.name != "signature"]
+    fields = [f for f in _insert_fields(OutboundEmail) if f.name != "signature"]
     sql = (
-        f"INSERT INTO {quote(obj._meta.db_table)} "
+        f"INSERT INTO {quote(OutboundEmail._meta.db_table)} "
         f"({', '.join(quote(f.column) for f in fields)}, signature_id) "
         f"SELECT {', '.join(['%s'] * len(fields))}, id FROM new_signature"
     )
-    return sql, _values(obj, fields)
+    return sql, _values(outbound, fields)
+
+
+def _insert_record_sql(
+    record: ConsentRecord, *, signature: str, source: str = ""
+) -> tuple[str, list[object]]:
+    """INSERT ... SELECT of a signing's consent record; the caller adds the
+    parameters of ``signature`` (the SQL of its id) and the wording's hash.
+
+    The wording's id is read by its hash in the same statement, so a cached
+    row that no longer exists inserts nothing rather than failing.
+    """
+    quote = connection.ops.quote_name
+    skip = {"signature", "wording"}
+    fields = [f for f in _insert_fields(ConsentRecord) if f.name not in skip]
+    sql = (
+        f"INSERT INTO {quote(ConsentRecord._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}, signature_id, wording_id) "
+        f"SELECT {', '.join(['%s'] * len(fields))}, {signature}, w.id "
+        f"FROM {source}{quote(ConsentWording._meta.db_table)} w "
+        f"WHERE w.text_hash = %s"
+    )
+    return sql, _values(record, fields)
 
 
 def _insert_signature_sql(signature: Signature) -> tuple[str, list[object]]:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import get_language, override
 
+from actions.models import Signature
 from actions.privacy.models import ConsentRecord, ConsentWording
 
 # The wording is fixed per deploy and language: each process looks its row up
@@ -50,6 +51,12 @@ def wording_for(*, text: str, language: str) -> ConsentWording:
     )
 
 
+def refresh_wording(wording: ConsentWording) -> ConsentWording:
+    """The row of this wording's text, read (or made) anew past the cache."""
+    caches["rows"].delete(f"consent-wording:{wording.text_hash}")
+    return wording_for(text=wording.text, language=wording.language)
+
+
 def _wording_row(digest: str, *, text: str, language: str) -> ConsentWording:
     for _attempt in range(5):
         found = ConsentWording.objects.filter(text_hash=digest).first()
@@ -75,6 +82,20 @@ def signing_record(*, wants_updates: bool, wording: ConsentWording) -> ConsentRe
     return ConsentRecord(
         given=wants_updates, wording=wording, form=ConsentRecord.Form.SIGNING
     )
+
+
+def record_signing_again(*, signature: Signature, record: ConsentRecord) -> None:
+    """Record a signing's answer whose cached wording row had gone (its
+    database was reset), with the wording read or made afresh, and set that
+    wording's version on the signature."""
+    record.wording = refresh_wording(record.wording)
+    record.signature = signature
+    record.save(force_insert=True)
+    if signature.wants_updates:
+        signature.consent_version = str(record.wording.version)
+        Signature.objects.filter(pk=signature.pk).update(
+            consent_version=signature.consent_version
+        )
 
 
 def record_withdrawal(*, signature_id: int, everything: bool, form: str) -> None:

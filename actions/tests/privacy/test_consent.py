@@ -185,3 +185,22 @@ def test_the_admin_shows_records_and_lets_no_one_change_them(
     assert signature.email not in listing.content.decode()  # ids, not addresses
     assert (edit.status_code, delete.status_code) == (403, 403)
     assert ConsentRecord.objects.get().given is True
+
+
+def test_a_cached_wording_whose_row_is_gone_is_recorded_afresh(
+    client, petition, sign_data
+):
+    # A process keeps the wording's row; its database is reset under it, as
+    # between the tests that share one running stack.
+    stale = updates_wording()
+    ConsentWording.objects.all().delete()
+    ConsentWording.objects.create(version=1, text_hash="0" * 64, text="Older")
+
+    signature = _sign(client, petition, sign_data, wants_updates="on")
+
+    record = ConsentRecord.objects.select_related("wording").get()
+    assert record.signature == signature
+    assert record.wording.text_hash == stale.text_hash
+    assert record.wording.version == 2
+    assert Signature.objects.get().consent_version == "2"
+    assert updates_wording().pk == record.wording.pk

@@ -9,11 +9,13 @@ from django.test import override_settings
 from django.urls import reverse
 
 from actions.exports.services import DOWNLOAD_SALT
+from actions.followups.sending import preview
 from actions.followups.services import make_unsubscribe_token
 from actions.models import Erasure, OutboundEmail, Signature
 from actions.privacy.services import DATA_LINK_SALT, make_data_token
 from actions.services import make_confirmation_token
 from actions.tests.factories import make_signature
+from actions.tests.followups.factories import make_follow_up
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +208,6 @@ def test_every_email_links_to_your_data(
     [email] = mailoutbox
     assert f"{settings.SITE_URL}{YOUR_DATA}" in email.body
     assert f'href="{settings.SITE_URL}{YOUR_DATA}"' in email.alternatives[0][0]
+    follow_up = preview(make_follow_up(petition))
+    assert f"{settings.SITE_URL}{YOUR_DATA}" in follow_up.text
+    assert f'href="{settings.SITE_URL}{YOUR_DATA}"' in follow_up.html
