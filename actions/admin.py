@@ -29,6 +29,9 @@ from actions.followups.forms import FollowUpForm
 from actions.followups.rendering import list_headers
 from actions.followups.transport import CONNECTION_ERRORS, ConnectionLost, Refused
 from actions.models import (
+    ConsentRecord,
+    ConsentWording,
+    Erasure,
     FollowUp,
     FollowUpDelivery,
     OutboundEmail,
@@ -40,8 +43,8 @@ from actions.models import (
     Withdrawal,
 )
 from actions.services import canonical_email
-from campaign.admin import ReadOnlyAdmin
-from campaign.audit import log_state_change
+from campaign.admin import ReadOnlyAdmin, SuperuserOnlyAdmin
+from campaign.audit import log_state_change, record_signer_view
 
 
 @admin.register(Target)
@@ -59,10 +62,11 @@ class PetitionAdmin(admin.ModelAdmin):
         "state",
         "goal",
         "confirmed",
+        "sensitive",
         "signatures_link",
         "dashboard_link",
     ]
-    list_filter = ["state"]
+    list_filter = ["state", "sensitive"]
     search_fields = ["title", "demand", "statement__title"]
     list_select_related = ["statement", "target"]
     prepopulated_fields = {"slug": ["title"]}
@@ -183,6 +187,35 @@ class SignatureAdmin(ReadOnlyAdmin):
     ) -> HttpResponse:
         context = {"may_export": may_export(request.user)} | (extra_context or {})
         return super().changelist_view(request, extra_context=context)
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        # Every look at a sensitive petition's signers is logged: the petitions
+        # on the page, and the one the list is filtered to.
+        changelist = super().get_changelist_instance(request)
+        sensitive = {s.petition for s in changelist.result_list if s.petition.sensitive}
+        filtered = request.GET.get("petition__id__exact", "")
+        if filtered.isdigit():
+            sensitive.update(Petition.objects.filter(pk=filtered, sensitive=True))
+        for petition in sensitive:
+            record_signer_view(
+                user_id=request.user.pk, petition=petition, via="signature_list"
+            )
+        return changelist
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        signature = getattr(response, "context_data", {}).get("original")
+        if response.status_code == 200 and signature and signature.petition.sensitive:
+            record_signer_view(
+                user_id=request.user.pk, petition=signature.petition, via="signature"
+            )
+        return response
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Signature], search_term: str
@@ -505,3 +538,58 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         if "@" in search_term:
             return queryset.filter(canonical_email=canonical_email(search_term)), False
         return super().get_search_results(request, queryset, search_term)
+
+
+# Privacy
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    """Every answer about updates, as given: superusers and Reports look.
+
+    Shows signature ids, not addresses: the signature list (where looks at a
+    sensitive petition are logged) is the way from a person to their records.
+    """
+
+    list_display = [
+        "recorded_at",
+        "signature_id",
+        "petition",
+        "given",
+        "all_petitions",
+        "form",
+        "wording",
+    ]
+    list_filter = ["given", "form", "wording"]
+    search_fields = ["=signature__id"]
+    list_select_related = ["signature__petition", "wording"]
+    show_full_result_count = False
+    fields = [
+        "signature_id",
+        "petition",
+        "given",
+        "all_petitions",
+        "form",
+        "wording",
+        "recorded_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("petition"))
+    def petition(self, obj: ConsentRecord) -> str:
+        return str(obj.signature.petition)
+
+
+@admin.register(ConsentWording)
+class ConsentWordingAdmin(ReadOnlyAdmin):
+    list_display = ["version", "language", "text", "text_hash", "first_shown_at"]
+    list_filter = ["language"]
+
+
+@admin.register(Erasure)
+class ErasureAdmin(SuperuserOnlyAdmin):
+    """When signer data was erased, and why: the record names no one."""
+
+    list_display = ["erased_at", "reason", "petition", "signatures"]
+    list_filter = ["reason"]
+    list_select_related = ["petition"]

@@ -183,8 +183,7 @@ def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     context = _context(outbound)
     base = f"actions/emails/{outbound.kind}"
     with translation.override(settings.LANGUAGE_CODE):
-        # Subjects are one line: a newline in a name must not add a header.
-        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        subject = _subject(outbound, context)
         text = render_to_string(f"{base}.txt", context)
         html = render_to_string(f"{base}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[outbound.to_email])
@@ -192,17 +191,44 @@ def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
+def subject(outbound: OutboundEmail) -> str:
+    """The subject line a row's email has (or had), e.g. for a data copy."""
+    signature = outbound.signature
+    context = {
+        "signature": signature,
+        "petition": signature.petition,
+        "site_name": settings.SITE_NAME,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        return _subject(outbound, context)
+
+
+def _subject(outbound: OutboundEmail, context: dict[str, object]) -> str:
+    # Subjects are one line: a newline in a name must not add a header.
+    template = f"actions/emails/{outbound.kind}_subject.txt"
+    return " ".join(render_to_string(template, context).split())
+
+
 def _context(outbound: OutboundEmail) -> dict[str, object]:
+    from actions.privacy.services import make_data_token
     from actions.services import make_confirmation_token
 
     signature = outbound.signature
     petition = signature.petition
     token = make_confirmation_token(signature)
-    return {
+    context = {
         "signature": signature,
         "petition": petition,
         "site_name": settings.SITE_NAME,
         "petition_url": settings.SITE_URL + petition.statement.get_absolute_url(),
         "confirm_url": settings.SITE_URL
         + reverse("actions:confirm", kwargs={"slug": petition.slug, "token": token}),
+        "your_data_url": settings.SITE_URL + reverse("actions:your_data"),
     }
+    if outbound.kind == OutboundEmail.Kind.DATA_REQUEST:
+        # Made at sending, so the link's lifetime starts when it is sent.
+        data_token = make_data_token(signature.pk)
+        context["data_url"] = settings.SITE_URL + reverse(
+            "actions:your_data_copy", kwargs={"token": data_token}
+        )
+    return context

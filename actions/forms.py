@@ -12,9 +12,9 @@ from django_countries import countries
 from actions.models import Signature
 from actions.services import canonical_email
 
-# The wording beside the updates box. A change of wording needs a new version,
-# so each stored answer says exactly what the supporter agreed to.
-UPDATES_CONSENT_VERSION = "2026-11-updates-v1"
+# The wording beside the updates box. Each answer is recorded with the SHA-256
+# of this text as shown (translated), and a changed text is a new version by
+# itself (actions.privacy.consent).
 UPDATES_CONSENT_TEXT = _(
     "Email me updates about this campaign and what I can do next. "
     "I can unsubscribe at any time."

@@ -82,6 +82,23 @@ class Petition(CallToAction):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     won_at = models.DateTimeField(_("won at"), null=True, blank=True)
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_(
+            "Its signers may be at risk if their names leak: only superusers "
+            "export its signatures, and every look at them is logged."
+        ),
+    )
+    retention_days = models.PositiveIntegerField(
+        _("keep signer data for (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days after the petition closes before its signers' names and "
+            "addresses are removed (counts stay). Empty: kept."
+        ),
+    )
 
     objects = PetitionQuerySet.as_manager()
 
@@ -183,12 +200,16 @@ class Signature(models.Model):
         _("consent wording version"), max_length=40, blank=True
     )
     source = models.CharField(_("source"), max_length=60, blank=True)
+    client_hash = models.CharField(_("client address hash"), max_length=64, blank=True)
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.PENDING
     )
     created_at = models.DateTimeField(_("signed at"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     invalidated_at = models.DateTimeField(_("invalidated at"), null=True, blank=True)
+    # Names, addresses and the client hash removed (erasure or retention);
+    # state, times and country stay, so the counts do.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     emails_queued = models.PositiveSmallIntegerField(_("emails queued"), default=0)
 
     class Meta:
@@ -217,6 +238,16 @@ class Signature(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="invalidated") | Q(invalidated_at__isnull=False),
                 name="signature_invalidated_has_time",
+            ),
+            # A row is either untouched or fully anonymised, never half.
+            models.CheckConstraint(
+                condition=Q(anonymised_at__isnull=True)
+                | (
+                    Q(first_name="", last_name="", client_hash="")
+                    & ~Q(email__contains="@")
+                    & ~Q(canonical_email__contains="@")
+                ),
+                name="signature_anonymised_holds_nothing",
             ),
         ]
 
@@ -256,6 +287,7 @@ class OutboundEmail(models.Model):
     class Kind(models.TextChoices):
         CONFIRM = "confirm", _("Confirm your signature")
         ALREADY_SIGNED = "already_signed", _("Already signed")
+        DATA_REQUEST = "data_request", _("Link to your data")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -461,9 +493,15 @@ class SignatureExport(models.Model):
         return updated == 1
 
 
-# Follow-ups live in their own module; imported here so Django registers them.
+# Follow-ups and privacy records live in their own modules; imported here so
+# Django registers them.
 from actions.followups.models import (  # noqa: E402, F401
     FollowUp,
     FollowUpDelivery,
     Withdrawal,
+)
+from actions.privacy.models import (  # noqa: E402, F401
+    ConsentRecord,
+    ConsentWording,
+    Erasure,
 )

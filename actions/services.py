@@ -13,11 +13,14 @@ from django.utils import timezone
 
 from actions.models import (
     COUNT_SHARDS,
+    ConsentRecord,
+    ConsentWording,
     OutboundEmail,
     Petition,
     PetitionCounter,
     Signature,
 )
+from actions.privacy import consent
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +66,11 @@ def sign_petition(
     email: str,
     country: str,
     wants_updates: bool,
-    consent_version: str,
+    consent_wording: ConsentWording,
     source: str = "",
 ) -> Signature:
-    """Record a pending signature and queue the right email.
+    """Record a pending signature, the updates box's answer beside the wording
+    shown, and queue the right email.
 
     Signing again is not an error and looks the same: a pending signature gets
     its confirmation again, a confirmed one an "already signed" note, up to the
@@ -82,14 +86,20 @@ def sign_petition(
         canonical_email=canonical_email(email),
         country=country,
         wants_updates=wants_updates,
-        consent_version=consent_version if wants_updates else "",
+        consent_version=str(consent_wording.version) if wants_updates else "",
         source=source,
         emails_queued=1,
     )
     outbound = OutboundEmail(
         kind=OutboundEmail.Kind.CONFIRM, to_email=email, signature=signature
     )
-    if _insert_new_signature(signature, outbound):
+    record = consent.signing_record(
+        wants_updates=wants_updates, wording=consent_wording
+    )
+    inserted, recorded = _insert_new_signature(signature, outbound, record)
+    if inserted:
+        if not recorded:
+            consent.record_signing_again(signature=signature, record=record)
         transaction.on_commit(lambda: enqueue_email(outbound.pk), robust=True)
         return signature
     return _sign_again(petition=petition, canonical=signature.canonical_email)
@@ -115,42 +125,86 @@ def _sign_again(*, petition: Petition, canonical: str) -> Signature:
     return signature
 
 
-def _insert_new_signature(signature: Signature, outbound: OutboundEmail) -> bool:
-    """Insert a new signature and its confirmation email, both or neither.
+def _insert_new_signature(
+    signature: Signature, outbound: OutboundEmail, record: ConsentRecord
+) -> tuple[bool, bool]:
+    """Insert a new signature, its confirmation email and its consent record,
+    all or none; whether the signature was inserted, and its record.
 
-    False when the address signed already or the petition is not open at this
-    instant. On PostgreSQL both rows go in one statement: every signature pays
-    one round trip to the database instead of four (begin, insert, insert,
-    commit).
+    Not inserted when the address signed already or the petition is not open
+    at this instant. On PostgreSQL the rows go in one statement: every
+    signature pays one round trip to the database instead of five (begin,
+    three inserts, commit). The record is not inserted only if the wording
+    row a process cached has gone (its database was reset, as between tests).
     """
     insert_signature, params = _insert_signature_sql(signature)
+    wording = [record.wording.text_hash]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             with transaction.atomic():
                 cursor.execute(insert_signature, params)
                 if (row := cursor.fetchone()) is None:
-                    return False
+                    return False, False
                 signature.pk, signature._state.adding = row[0], False
-                outbound.signature = signature
+                outbound.signature = record.signature = signature
                 outbound.save(force_insert=True)
-            return True
-        quote = connection.ops.quote_name
-        fields = [f for f in _insert_fields(OutboundEmail) if f.name != "signature"]
+                record_sql, record_params = _insert_record_sql(record, signature="%s")
+                cursor.execute(record_sql, [*record_params, signature.pk, *wording])
+            return True, cursor.rowcount == 1
+        email_sql, email_params = _insert_email_sql(outbound)
+        record_sql, record_params = _insert_record_sql(
+            record, signature="s.id", source="new_signature s, "
+        )
+        # Data-modifying CTEs all run, referenced by the final SELECT or not.
         cursor.execute(
             f"WITH new_signature AS ({insert_signature}), "
-            f"new_email AS (INSERT INTO {quote(OutboundEmail._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}, signature_id) "
-            f"SELECT {', '.join(['%s'] * len(fields))}, id FROM new_signature "
-            f"RETURNING id, signature_id) "
-            f"SELECT signature_id, id FROM new_email",
-            [*params, *_values(outbound, fields)],
+            f"new_email AS ({email_sql} RETURNING id, signature_id), "
+            f"new_record AS ({record_sql} RETURNING id) "
+            f"SELECT signature_id, id, (SELECT count(*) FROM new_record) "
+            f"FROM new_email",
+            [*params, *email_params, *record_params, *wording],
         )
         if (row := cursor.fetchone()) is None:
-            return False
-    signature.pk, outbound.pk = row
+            return False, False
+    signature.pk, outbound.pk, recorded = row
     signature._state.adding = outbound._state.adding = False
-    outbound.signature = signature
-    return True
+    outbound.signature = record.signature = signature
+    return True, recorded == 1
+
+
+def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[object]]:
+    """INSERT ... SELECT of the confirmation email of the signature the
+    new_signature CTE inserted (of none when it inserted none)."""
+    quote = connection.ops.quote_name
+    fields = [f for f in _insert_fields(OutboundEmail) if f.name != "signature"]
+    sql = (
+        f"INSERT INTO {quote(OutboundEmail._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}, signature_id) "
+        f"SELECT {', '.join(['%s'] * len(fields))}, id FROM new_signature"
+    )
+    return sql, _values(outbound, fields)
+
+
+def _insert_record_sql(
+    record: ConsentRecord, *, signature: str, source: str = ""
+) -> tuple[str, list[object]]:
+    """INSERT ... SELECT of a signing's consent record; the caller adds the
+    parameters of ``signature`` (the SQL of its id) and the wording's hash.
+
+    The wording's id is read by its hash in the same statement, so a cached
+    row that no longer exists inserts nothing rather than failing.
+    """
+    quote = connection.ops.quote_name
+    skip = {"signature", "wording"}
+    fields = [f for f in _insert_fields(ConsentRecord) if f.name not in skip]
+    sql = (
+        f"INSERT INTO {quote(ConsentRecord._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}, signature_id, wording_id) "
+        f"SELECT {', '.join(['%s'] * len(fields))}, {signature}, w.id "
+        f"FROM {source}{quote(ConsentWording._meta.db_table)} w "
+        f"WHERE w.text_hash = %s"
+    )
+    return sql, _values(record, fields)
 
 
 def _insert_signature_sql(signature: Signature) -> tuple[str, list[object]]:
@@ -235,7 +289,8 @@ def signature_from_token(token: str) -> Signature:
     Signature.DoesNotExist.
     """
     pk = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.CONFIRMATION_MAX_AGE)
-    return Signature.objects.select_related("petition").get(pk=pk)
+    # An erased signature is not confirmed after the fact: counts stay as they were.
+    return Signature.objects.select_related("petition").get(pk=pk, anonymised_at=None)
 
 
 @transaction.atomic

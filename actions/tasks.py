@@ -4,6 +4,7 @@ from actions import emails, services
 from actions.exports import services as exports
 from actions.followups import sending
 from actions.followups import services as followups
+from actions.privacy import services as privacy
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -55,3 +56,16 @@ def send_follow_up_batch(self: Task, follow_up_id: int) -> int:
 def run_follow_ups() -> None:
     """The follow-ups' beat job: start, queue, recover, finish. Repeat-safe."""
     followups.run_follow_ups()
+
+
+@shared_task(acks_late=True)
+def send_data_link(email: str) -> None:
+    """Email a link to this address's data if any is held, within the daily cap."""
+    privacy.send_data_link(email=email)
+
+
+@shared_task
+def anonymise_expired_signatures() -> int:
+    """The retention job: anonymise signers of long-closed petitions, in
+    batches that each commit. Resumable and repeat-safe."""
+    return privacy.anonymise_expired()

@@ -2,6 +2,7 @@ from django.urls import path
 
 from actions import views
 from actions.followups import views as followup_views
+from actions.privacy import views as privacy_views
 
 app_name = "actions"
 
@@ -17,5 +18,18 @@ urlpatterns = [
         "unsubscribe/<str:token>/preferences/",
         followup_views.email_preferences,
         name="email_preferences",
+    ),
+    path("your-data/", privacy_views.your_data, name="your_data"),
+    path("your-data/sent/", privacy_views.your_data_sent, name="your_data_sent"),
+    path("your-data/erased/", privacy_views.your_data_erased, name="your_data_erased"),
+    path(
+        "your-data/<str:token>/",
+        privacy_views.your_data_copy,
+        name="your_data_copy",
+    ),
+    path(
+        "your-data/<str:token>/data.json",
+        privacy_views.your_data_json,
+        name="your_data_json",
     ),
 ]

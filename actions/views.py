@@ -9,13 +9,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from actions import services
 from actions.decorators import same_origin_post
-from actions.forms import (
-    UPDATES_CONSENT_VERSION,
-    ResendForm,
-    SignatureForm,
-    clean_source,
-)
+from actions.forms import ResendForm, SignatureForm, clean_source
 from actions.models import Petition, Signature
+from actions.privacy import consent
 
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
@@ -64,7 +60,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             services.sign_petition(
                 petition=petition,
-                consent_version=UPDATES_CONSENT_VERSION,
+                consent_wording=consent.updates_wording(),
                 **form.cleaned_data,
             )
             return redirect("actions:check_email", slug=slug)

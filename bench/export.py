@@ -54,9 +54,9 @@ VALUES ('Cancel the visit', 'bench-export', 'A visit would reward the coup.', 'B
     '', 'published', now(), now(), now(), now());
 INSERT INTO actions_target (name, description) VALUES ('Head of government', '');
 INSERT INTO actions_petition (statement_id, target_id, title, slug, demand, position,
-    goal, opens_at, state)
+    goal, opens_at, state, sensitive)
 SELECT s.id, t.id, 'Cancel the visit', 'bench-export-petition', 'Cancel it.', 0,
-    1000000, now(), 'open'
+    1000000, now(), 'open', false
 FROM statements_statement s, actions_target t;
 INSERT INTO auth_user (username, password, is_superuser, is_staff, is_active,
     first_name, last_name, email, date_joined)
@@ -70,8 +70,8 @@ WHERE u.username = 'bench' AND g.name = 'Reports';
 # scripts; a fifth pending; half consenting; timestamps with microseconds.
 SEED_SIGNATURES = """
 INSERT INTO actions_signature (petition_id, first_name, last_name, email,
-    canonical_email, country, wants_updates, consent_version, source, state,
-    created_at, confirmed_at, invalidated_at, emails_queued)
+    canonical_email, country, wants_updates, consent_version, source, client_hash,
+    state, created_at, confirmed_at, invalidated_at, emails_queued)
 SELECT p.id,
     (ARRAY['Ada', '=HYPERLINK("http://x")', 'សុខ', 'Aung', 'Marie-Claire',
            '+Plus', 'O''Neil, Jr.', 'Thandiwe', 'Sok', 'Min'])[1 + n %% 10],
@@ -82,6 +82,7 @@ SELECT p.id,
     n %% 2 = 0,
     CASE WHEN n %% 2 = 0 THEN '2026-11-updates-v1' ELSE '' END,
     (ARRAY['', 'newsletter', 'social', '-dash'])[1 + n %% 4],
+    '',
     CASE WHEN n %% 5 = 0 THEN 'pending' ELSE 'confirmed' END,
     timestamptz '2026-01-01' + n * interval '1 second' + (n %% 997) * interval '1 us',
     CASE WHEN n %% 5 = 0 THEN NULL

@@ -25,6 +25,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class SuperuserOnlyAdmin(ReadOnlyAdmin):
+    """Records for superusers' eyes only (the audit log, erasures)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
 class LoginForm(OTPAdminAuthenticationForm):
     """Username, password and code on one form.
 

@@ -1,10 +1,12 @@
-"""The audit log: who changed content or roles, and who exported data.
+"""The audit log: who changed content or roles, who exported data, and who
+looked at the signers of a sensitive petition.
 
 Django's admin already writes a ``LogEntry`` for every add, change and delete
 made through it, users and groups included. This module shows those entries to
 superusers only, read-only, filtered by kind, and lets an export be written to
 the same log with :func:`record_export` (the export workflow calls it once per
-file it hands out).
+file it hands out) and a look at sensitive signers with
+:func:`record_signer_view`.
 """
 
 import json
@@ -17,9 +19,17 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.admin import ReadOnlyAdmin
+from campaign.admin import SuperuserOnlyAdmin
 
 EXPORTED = "exported"
+VIEWED_SIGNERS = "viewed_signers"
+# How a sensitive petition's signers were seen.
+SIGNER_VIEWS = {
+    "signature_list": _("the signature list"),
+    "signature": _("a signature's page"),
+    "export": _("an export"),
+    "download": _("an export's download"),
+}
 ROLE_MODELS = Q(content_type__app_label="auth") | Q(content_type__app_label="otp_totp")
 
 
@@ -39,6 +49,19 @@ def record_export(*, user_id: int, obj: Model, rows: int) -> LogEntry:
     )
 
 
+def record_signer_view(*, user_id: int, petition: Model, via: str) -> LogEntry:
+    """Write to the audit log that ``user_id`` saw signers of a sensitive
+    ``petition`` through ``via`` (a key of SIGNER_VIEWS). One row each call."""
+    return LogEntry.objects.create(
+        user_id=user_id,
+        content_type=ContentType.objects.get_for_model(petition),
+        object_id=str(petition.pk),
+        object_repr=str(petition)[:200],
+        action_flag=CHANGE,
+        change_message=json.dumps([{VIEWED_SIGNERS: {"via": via}}]),
+    )
+
+
 def log_state_change(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Model):
     """Write to the audit log that an admin action moved ``obj`` to a new state.
 
@@ -49,14 +72,15 @@ def log_state_change(model_admin: admin.ModelAdmin, request: HttpRequest, obj: M
     model_admin.log_change(request, obj, [{"changed": {"fields": [field]}}])
 
 
-def _exported_rows(entry: LogEntry) -> int | None:
+def _logged(entry: LogEntry, key: str) -> dict | None:
+    """The details of an export or a signer view written by this module."""
     try:
         messages = json.loads(entry.change_message)
     except ValueError:
         return None
     for message in messages if isinstance(messages, list) else []:
-        if isinstance(message, dict) and EXPORTED in message:
-            return int(message[EXPORTED].get("rows", 0))
+        if isinstance(message, dict) and isinstance(message.get(key), dict):
+            return message[key]
     return None
 
 
@@ -69,20 +93,24 @@ class KindFilter(admin.SimpleListFilter):
             ("content", _("Content changes")),
             ("roles", _("Users, roles and devices")),
             ("exports", _("Exports")),
+            ("signer_views", _("Views of sensitive signers")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[LogEntry]):
         exports = Q(change_message__contains=f'"{EXPORTED}"')
+        views = Q(change_message__contains=f'"{VIEWED_SIGNERS}"')
         if self.value() == "exports":
             return queryset.filter(exports)
+        if self.value() == "signer_views":
+            return queryset.filter(views)
         if self.value() == "roles":
             return queryset.filter(ROLE_MODELS).exclude(exports)
         if self.value() == "content":
-            return queryset.exclude(ROLE_MODELS).exclude(exports)
+            return queryset.exclude(ROLE_MODELS).exclude(exports).exclude(views)
         return queryset
 
 
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(SuperuserOnlyAdmin):
     """Every admin change and export, for superusers only, never editable."""
 
     list_display = ["action_time", "user", "what", "content_type", "object_repr"]
@@ -95,23 +123,22 @@ class AuditLogAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("what happened"))
     def what(self, entry: LogEntry) -> str:
-        rows = _exported_rows(entry)
-        if rows is not None:
+        exported = _logged(entry, EXPORTED)
+        if exported is not None:
+            rows = int(exported.get("rows", 0))
             return ngettext("Exported %(rows)d row", "Exported %(rows)d rows", rows) % {
                 "rows": rows
             }
+        viewed = _logged(entry, VIEWED_SIGNERS)
+        if viewed is not None:
+            via = SIGNER_VIEWS.get(viewed.get("via"), viewed.get("via"))
+            return gettext("Saw sensitive signers through %(via)s") % {"via": via}
         change = entry.get_change_message()
         if entry.is_addition():
             return change or gettext("Added.")
         if entry.is_deletion():
             return gettext("Deleted.")
         return change
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
 
 
 admin.site.register(LogEntry, AuditLogAdmin)

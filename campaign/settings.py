@@ -308,6 +308,13 @@ FOLLOW_UP_PIPELINED_COMMIT = env_bool("FOLLOW_UP_PIPELINED_COMMIT", True)
 # Unsubscribe links stay valid this long: emails are read months later.
 UNSUBSCRIBE_MAX_AGE = env_int("UNSUBSCRIBE_MAX_AGE", 2 * 365 * 24 * 3600)
 
+# Supporters' data. A link to a copy of it (and to erase it) works this long;
+# an address gets at most this many such links a day.
+DATA_LINK_MAX_AGE = env_int("DATA_LINK_MAX_AGE", 24 * 3600)
+DATA_LINKS_PER_DAY = env_int("DATA_LINKS_PER_DAY", 3)
+# The daily retention job anonymises this many signatures per transaction.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
+
 # Celery. With no broker configured, tasks run in-process (development).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
@@ -357,6 +364,10 @@ CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-statements": {
         "task": "statements.tasks.publish_scheduled_statements",
         "schedule": 60.0,
+    },
+    "anonymise-expired-signatures": {
+        "task": "actions.tasks.anonymise_expired_signatures",
+        "schedule": 24 * 3600.0,
     },
     "run-follow-ups": {
         "task": "actions.tasks.run_follow_ups",

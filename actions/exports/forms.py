@@ -1,6 +1,7 @@
 """The choice of rows and format for an export, from the admin or the command."""
 
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -58,6 +59,23 @@ class ExportForm(forms.Form):
         required=False,
         help_text=_("Exactly as recorded, e.g. newsletter."),
     )
+
+    def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.is_superuser:
+            self.fields["petition"].help_text = _(
+                "Signers of sensitive petitions are left out: only a superuser "
+                "exports them."
+            )
+
+    def clean_petition(self) -> Petition | None:
+        from actions.exports.services import SENSITIVE_REFUSAL, may_export_petition
+
+        petition = self.cleaned_data.get("petition")
+        if petition is not None and not may_export_petition(self.user, petition):
+            raise forms.ValidationError(SENSITIVE_REFUSAL)
+        return petition
 
     def clean_source(self) -> str:
         return clean_source(self.cleaned_data.get("source"))

@@ -172,7 +172,8 @@ def filter_signatures(filters: Mapping[str, object]) -> QuerySet[Signature]:
     """Signatures matching an export's recorded filters (see ExportForm.filters).
 
     Keys: petition (id), state, confirmed_from and confirmed_to (ISO dates,
-    both inclusive, in UTC), country, consent ("yes"/"no"), source.
+    both inclusive, in UTC), country, consent ("yes"/"no"), source, sensitive
+    ("excluded": no signer of a sensitive petition).
     """
     queryset = Signature.objects.all()
     if "petition" in filters:
@@ -191,6 +192,8 @@ def filter_signatures(filters: Mapping[str, object]) -> QuerySet[Signature]:
         queryset = queryset.filter(wants_updates=filters["consent"] == "yes")
     if "source" in filters:
         queryset = queryset.filter(source=filters["source"])
+    if filters.get("sensitive") == "excluded":
+        queryset = queryset.filter(petition__sensitive=False)
     return queryset
 
 

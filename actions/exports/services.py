@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from actions.exports.query import filter_signatures
 from actions.exports.writers import (
@@ -26,8 +27,8 @@ from actions.exports.writers import (
     write_csv,
     write_xlsx,
 )
-from actions.models import SignatureExport
-from campaign.audit import record_export
+from actions.models import Petition, SignatureExport
+from campaign.audit import record_export, record_signer_view
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,28 @@ EXPORT_PERMISSION = "actions.export_signature"
 # Every audit row, for a role that reviews exports (superusers have it).
 AUDIT_PERMISSION = "actions.view_signatureexport"
 DOWNLOAD_SALT = "actions.export.download"
+# The filter that keeps sensitive petitions' signers out of an export.
+WITHOUT_SENSITIVE = {"sensitive": "excluded"}
+SENSITIVE_REFUSAL = gettext_lazy(
+    "This petition is sensitive: only a superuser can export its signatures."
+)
+
+
+class SensitivePetition(PermissionDenied):
+    """Only a superuser may export the signers of a sensitive petition."""
+
+    def __init__(self) -> None:
+        super().__init__(SENSITIVE_REFUSAL)
 
 
 def may_export(user: AbstractBaseUser) -> bool:
     """Whether this account may take signatures out (active, with the permission)."""
     return user.is_active and user.has_perm(EXPORT_PERMISSION)
+
+
+def may_export_petition(user: AbstractBaseUser, petition: Petition) -> bool:
+    """Whether an exporter may take this petition's signers out."""
+    return user.is_superuser or not petition.sensitive
 
 
 def start_export(
@@ -48,12 +66,21 @@ def start_export(
     """Record an export before any row leaves; in the background if too big.
 
     Above EXPORT_MAX_ROWS_PER_REQUEST rows, an admin export is queued for a
-    worker (via becomes "background"). Raises PermissionDenied for a user
-    without the export permission and TooManyRows for an XLSX too big for a
-    sheet. Nothing is recorded then.
+    worker (via becomes "background"). Only a superuser's export includes
+    sensitive petitions: anyone else's leaves them out, in its recorded
+    filters, so a petition marked sensitive before a background export runs
+    is left out too. Raises PermissionDenied for a user without the export
+    permission, SensitivePetition for a sensitive petition asked for by name
+    and TooManyRows for an XLSX too big for a sheet. Nothing is recorded then.
     """
     if not may_export(user):
         raise PermissionDenied
+    if not user.is_superuser:
+        named = filters.get("petition")
+        sensitive = Petition.objects.filter(pk=named, sensitive=True)
+        if named is not None and sensitive.exists():
+            raise SensitivePetition
+        filters = filters | WITHOUT_SENSITIVE
     xlsx = format == SignatureExport.Format.XLSX
     download = via == SignatureExport.Via.DOWNLOAD
     # A COUNT(*) of millions of rows takes a while: only when it decides.
@@ -165,7 +192,23 @@ def finish(export: SignatureExport, *, rows: int, file_name: str = "") -> bool:
         return False
     if export.user_id is not None:
         record_export(user_id=export.user_id, obj=export, rows=rows)
+        record_sensitive_views(export, user_id=export.user_id, via="export")
     return True
+
+
+def record_sensitive_views(export: SignatureExport, *, user_id: int, via: str) -> int:
+    """Log a look at the signers of each sensitive petition the export may
+    hold; how many were logged."""
+    if export.filters.get("sensitive") == WITHOUT_SENSITIVE["sensitive"]:
+        return 0
+    petitions = Petition.objects.filter(sensitive=True)
+    if "petition" in export.filters:
+        petitions = petitions.filter(pk=export.filters["petition"])
+    logged = 0
+    for petition in petitions:
+        record_signer_view(user_id=user_id, petition=petition, via=via)
+        logged += 1
+    return logged
 
 
 def export_file_name(export: SignatureExport) -> str:

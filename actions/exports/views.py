@@ -35,7 +35,9 @@ def export_signatures(request: HttpRequest) -> HttpResponse:
     """The export form; its POST downloads the file or queues it."""
     if not services.may_export(request.user):
         raise PermissionDenied
-    form = ExportForm(request.POST or None, initial=_initial(request.GET))
+    form = ExportForm(
+        request.POST or None, initial=_initial(request.GET), user=request.user
+    )
     if form.is_valid():
         try:
             export = services.start_export(
@@ -120,6 +122,7 @@ def download_export(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, _("Your account may not download this file."), 403)
     except (SignatureExport.DoesNotExist, FileNotFoundError):
         return _refused(request, _("This file is no longer available."), 404)
+    services.record_sensitive_views(export, user_id=request.user.pk, via="download")
     return _attachment(FileResponse(file), export)
 
 

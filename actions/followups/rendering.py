@@ -112,6 +112,7 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         "petition_url": settings.SITE_URL + petition.statement.get_absolute_url(),
         "unsubscribe_url": settings.SITE_URL + unsubscribe,
         "preferences_url": settings.SITE_URL + preferences,
+        "your_data_url": settings.SITE_URL + reverse("actions:your_data"),
     }
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(

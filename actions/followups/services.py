@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
 from actions.models import Petition, Signature
+from actions.privacy import consent
 from actions.suppressions import exclude_suppressed
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ Trigger = FollowUp.Trigger
 def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
     """The signatures a follow-up may be sent to, now.
 
-    Confirmed, with the updates box ticked, not withdrawn from this
+    Confirmed, with the updates box ticked, not erased, not withdrawn from this
     petition's updates or from all updates since signing, and not on the
     suppression list (a hard bounce or a spam complaint). The one place that
     decides: applied when deliveries are queued and again when they are sent.
@@ -42,6 +43,7 @@ def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
         petition=follow_up.petition_id,
         state=Signature.State.CONFIRMED,
         wants_updates=True,
+        anonymised_at=None,  # erased: no address left to write to
     ).exclude(Exists(withdrawn))
     return exclude_suppressed(consenting)
 
@@ -282,7 +284,9 @@ def signature_from_unsubscribe_token(token: str) -> Signature:
     value = _unsubscribe_signer().unsign(token, max_age=settings.UNSUBSCRIBE_MAX_AGE)
     if not value.isdigit():
         raise signing.BadSignature("Not a signature id")
-    return Signature.objects.select_related("petition").get(pk=int(value))
+    return Signature.objects.select_related("petition").get(
+        pk=int(value), anonymised_at=None
+    )
 
 
 def _unsubscribe_signer() -> signing.TimestampSigner:
@@ -294,9 +298,13 @@ def _unsubscribe_signer() -> signing.TimestampSigner:
 @transaction.atomic
 def withdraw(*, signature: Signature, everything: bool, method: str) -> Withdrawal:
     """Record that this address wants no more updates about the signature's
-    petition (or any, with everything=True) and cancel follow-ups queued for it.
-    Repeat-safe; withdrawing from everything again moves its time forward."""
+    petition (or any, with everything=True), append it to the consent records
+    and cancel follow-ups queued for it. Repeat-safe; withdrawing from
+    everything again moves its time forward."""
     now = timezone.now()
+    consent.record_withdrawal(
+        signature_id=signature.pk, everything=everything, form=method
+    )
     petition = None if everything else signature.petition
     withdrawal, created = Withdrawal.objects.get_or_create(
         canonical_email=signature.canonical_email,

@@ -56,6 +56,8 @@ def role(name: str) -> Group:
     if not Group.objects.filter(name=name).exists():
         roles = importlib.import_module("actions.migrations.0005_roles")
         roles.add_roles(apps, None)
+        privacy = importlib.import_module("actions.migrations.0008_privacy")
+        privacy.add_reports_permissions(apps, None)
     return Group.objects.get(name=name)
 
 

@@ -15,7 +15,13 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from actions.exports import services
-from actions.models import OutboundEmail, Petition, SignatureExport, Target
+from actions.models import (
+    ConsentRecord,
+    OutboundEmail,
+    Petition,
+    SignatureExport,
+    Target,
+)
 from actions.tests.factories import make_signature, make_staff, make_target
 from actions.tests.followups.factories import make_follow_up
 from campaign.tests.otp import log_in_verified
@@ -50,6 +56,9 @@ def world(petition, settings, tmp_path):
         ),
         "export": export,
         "follow_up": make_follow_up(petition),
+        "consent": ConsentRecord.objects.create(
+            signature=signature, given=False, form=ConsentRecord.Form.LINK
+        ),
     }
 
 
@@ -121,6 +130,14 @@ PAGES = [
         lambda w: ("actions_petition_dashboard", w["petition"].pk),
         CONTENT,
     ),
+    ("consent records", lambda w: ("actions_consentrecord_changelist",), SIGNERS),
+    (
+        "consent record",
+        lambda w: ("actions_consentrecord_change", w["consent"].pk),
+        SIGNERS,
+    ),
+    ("consent wordings", lambda w: ("actions_consentwording_changelist",), SIGNERS),
+    ("erasures", lambda w: ("actions_erasure_changelist",), {SUPERUSER}),
     ("outbox", lambda w: ("actions_outboundemail_changelist",), {SUPERUSER}),
     (
         "outbox row",

@@ -6,7 +6,8 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from actions.models import OutboundEmail, Petition, Signature
+from actions.models import ConsentRecord, OutboundEmail, Petition, Signature
+from actions.privacy.consent import updates_wording
 from actions.services import (
     CONFIRM_SALT,
     PetitionClosed,
@@ -30,7 +31,7 @@ def _sign(petition: Petition, **fields: object) -> Signature:
         "email": "ada@example.org",
         "country": "KH",
         "wants_updates": False,
-        "consent_version": "v1",
+        "consent_wording": updates_wording(),
         "source": "",
     }
     return sign_petition(petition=petition, **data | fields)
@@ -242,15 +243,15 @@ def test_signing_again_after_the_petition_closed_elsewhere_sends_nothing(
 
 
 def test_consent_version_is_stored_when_updates_are_wanted(petition):
-    signature = _sign(petition, wants_updates=True, consent_version="2026-v1")
+    signature = _sign(petition, wants_updates=True)
 
     signature.refresh_from_db()
     assert signature.wants_updates is True
-    assert signature.consent_version == "2026-v1"
+    assert signature.consent_version == str(updates_wording().version)
 
 
 def test_consent_version_is_not_stored_without_consent(petition):
-    signature = _sign(petition, wants_updates=False, consent_version="2026-v1")
+    signature = _sign(petition, wants_updates=False)
 
     signature.refresh_from_db()
     assert signature.wants_updates is False
@@ -411,15 +412,23 @@ def test_resending_respects_the_email_cap(
     assert mailoutbox == []
 
 
-def test_a_new_signature_and_its_email_take_one_statement_on_postgresql(
+def test_a_new_signature_its_email_and_consent_take_one_statement_on_postgresql(
     petition, django_assert_num_queries
 ):
     # The hot path of a viral petition: one round trip where the database can
-    # (elsewhere two inserts in a transaction, here a savepoint in the test's).
+    # (elsewhere three inserts in a transaction, here a savepoint in the
+    # test's). The wording's row is looked up once per process, before.
+    wording = updates_wording()
     on_postgresql = connection.vendor == "postgresql"
-    with django_assert_num_queries(1 if on_postgresql else 4):
-        signature = _sign(petition)
+    with django_assert_num_queries(1 if on_postgresql else 5):
+        signature = _sign(petition, wants_updates=True, consent_wording=wording)
 
+    record = ConsentRecord.objects.get()
+    assert (record.signature_id, record.given, record.wording_id) == (
+        signature.pk,
+        True,
+        wording.pk,
+    )
     outbound = OutboundEmail.objects.get()
     assert outbound.signature_id == signature.pk
     assert outbound.kind == OutboundEmail.Kind.CONFIRM

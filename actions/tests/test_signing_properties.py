@@ -13,8 +13,9 @@ from django_countries import countries
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from actions.forms import UPDATES_CONSENT_VERSION, SignatureForm
+from actions.forms import SignatureForm
 from actions.models import OutboundEmail, Petition, Signature
+from actions.privacy import consent
 from actions.services import canonical_email
 from actions.tests.strategies import CASE_FOLDING, text
 
@@ -164,7 +165,8 @@ def _assert_well_formed(row: tuple, cleaned: dict) -> None:
     assert country in countries
     assert SOURCE.fullmatch(source) and source == cleaned["source"]
     assert wants == cleaned["wants_updates"]
-    assert version == (UPDATES_CONSENT_VERSION if wants else "")
+    wording = consent.updates_wording()
+    assert version == (str(wording.version) if wants else "")
     assert state != Signature.State.CONFIRMED  # counted only once confirmed
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from actions import emails
 from actions.emails import TransientEmailError
 from actions.models import OutboundEmail, Petition, Signature
+from actions.privacy.consent import updates_wording
 from actions.services import sign_petition
 from actions.tasks import requeue_stale_emails, send_email
 from actions.tests.factories import make_signature
@@ -189,7 +190,7 @@ def test_signing_while_the_mail_server_is_down_keeps_everything(
             email="ada@example.org",
             country="KH",
             wants_updates=False,
-            consent_version="",
+            consent_wording=updates_wording(),
         )
 
     assert Signature.objects.get().state == Signature.State.PENDING

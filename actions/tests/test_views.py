@@ -5,18 +5,20 @@ import pytest
 from django.core import signing
 from django.core.cache import caches
 from django.test import override_settings
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from actions.forms import UPDATES_CONSENT_VERSION
+from actions.followups.services import make_unsubscribe_token
 from actions.models import OutboundEmail, Petition, Signature
+from actions.privacy.consent import updates_wording
+from actions.privacy.services import make_data_token
 from actions.services import (
     confirm_signature,
     make_confirmation_token,
 )
 from actions.tests.factories import make_petition, make_signature
 from statements.models import Statement
-from statements.tests.factories import make_statement
+from statements.tests.factories import make_statement, make_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +74,7 @@ def test_signing_with_consent_records_the_wording_version(client, petition, sign
 
     signature = Signature.objects.get()
     assert signature.wants_updates is True
-    assert signature.consent_version == UPDATES_CONSENT_VERSION
+    assert signature.consent_version == str(updates_wording().version)
 
 
 def test_signing_without_consent_records_no_wording_version(
@@ -233,12 +235,96 @@ def test_a_closed_petition_page_says_it_is_closed(client, statement):
     assert "Sign the petition" not in content
 
 
-def test_the_sign_page_sets_no_cookie(client, petition, sign_data):
-    assert not client.get(petition.statement.get_absolute_url()).cookies
-    assert not client.get(_url("sign", petition)).cookies
-    assert not client.post(_url("sign", petition), sign_data | {"email": "x"}).cookies
-    assert not client.post(_url("sign", petition), sign_data).cookies
-    assert not client.get(_url("check_email", petition)).cookies
+def _public_url_names() -> set[str]:
+    """Every URL name outside the admin (and the mail provider's webhook)."""
+
+    def walk(resolver, namespace: str | None) -> set[str]:
+        names = set()
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name != "admin":
+                    names |= walk(pattern, pattern.namespace or namespace)
+            elif pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+        return names
+
+    return walk(get_resolver(), None) - {"mailgun_tracking_webhook"}
+
+
+def test_no_public_page_sets_a_cookie(client, petition, sign_data):
+    topic = make_topic()
+    petition.statement.topics.add(topic)
+    signer = make_signature(petition, wants_updates=True)
+    unsubscribe = make_unsubscribe_token(signer.pk)
+    data = make_data_token(make_signature(petition).pk)
+    visits = {
+        "healthz": [("get", reverse("healthz"), None)],
+        "statements:home": [("get", reverse("statements:home"), None)],
+        "statements:statement_detail": [
+            ("get", petition.statement.get_absolute_url() + "?source=x", None)
+        ],
+        "statements:topic_detail": [
+            ("get", reverse("statements:topic_detail", args=[topic.slug]), None)
+        ],
+        "actions:sign": [
+            ("get", _url("sign", petition), None),
+            ("post", _url("sign", petition), sign_data | {"email": "x"}),
+            ("post", _url("sign", petition), sign_data),
+        ],
+        "actions:check_email": [("get", _url("check_email", petition), None)],
+        "actions:confirm": [
+            ("get", _confirm_url(signer), None),
+            ("get", _url("confirm", petition, token="bad"), None),
+            ("post", _confirm_url(signer), {}),
+        ],
+        "actions:resend": [("post", _url("resend", petition), {"email": "a@b.org"})],
+        "actions:thanks": [("get", _url("thanks", petition), None)],
+        "actions:count": [("get", _url("count", petition), None)],
+        "actions:unsubscribe": [
+            ("get", reverse("actions:unsubscribe", args=[unsubscribe]), None),
+            ("post", reverse("actions:unsubscribe", args=[unsubscribe]), {}),
+        ],
+        "actions:email_preferences": [
+            ("get", reverse("actions:email_preferences", args=[unsubscribe]), None),
+            (
+                "post",
+                reverse("actions:email_preferences", args=[unsubscribe]),
+                {"everything": "1"},
+            ),
+        ],
+        "actions:your_data": [
+            ("get", reverse("actions:your_data"), None),
+            ("post", reverse("actions:your_data"), {"email": "x"}),
+            ("post", reverse("actions:your_data"), {"email": signer.email}),
+        ],
+        "actions:your_data_sent": [("get", reverse("actions:your_data_sent"), None)],
+        "actions:your_data_json": [
+            ("get", reverse("actions:your_data_json", args=[data]), None)
+        ],
+        "actions:your_data_copy": [
+            ("get", reverse("actions:your_data_copy", args=[data]), None),
+            ("post", reverse("actions:your_data_copy", args=[data]), {}),
+        ],
+        "actions:your_data_erased": [
+            ("get", reverse("actions:your_data_erased"), None)
+        ],
+    }
+    assert set(visits) == _public_url_names()  # a new page must be added here
+
+    cookies = {}
+    for requests in visits.values():
+        for method, url, data_ in requests:
+            response = getattr(client, method)(url, data_)
+            assert response.status_code < 500, url
+            cookies[url] = list(response.cookies)
+            if response.status_code == 302:  # where the form sends the browser
+                landing = client.get(response["Location"])
+                assert landing.status_code == 200, response["Location"]
+                cookies[response["Location"]] = list(landing.cookies)
+    cookies["not found"] = list(client.get("/no-such-page/").cookies)
+
+    assert {url: found for url, found in cookies.items() if found} == {}
+    assert not client.cookies
 
 
 # confirming

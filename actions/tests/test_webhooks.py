@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, clear_url_caches, reverse
 
 import campaign.urls
 from actions.models import OutboundEmail, Suppression
+from actions.privacy.consent import updates_wording
 from actions.services import sign_petition
 from actions.tasks import send_email
 from actions.tests import mailgun
@@ -161,7 +162,7 @@ def test_after_a_bounce_no_confirmation_email_reaches_the_address(
                     email=email,
                     country="KH",
                     wants_updates=False,
-                    consent_version="",
+                    consent_wording=updates_wording(),
                 )
 
     assert [rcpt for _, rcpt, _ in mailbox.envelopes] == [["grace@example.org"]]

@@ -21,6 +21,8 @@ from actions.exports import services as exports
 from actions.followups.models import FollowUpDelivery, Withdrawal
 from actions.followups.services import make_unsubscribe_token
 from actions.models import OutboundEmail, Signature, Suppression
+from actions.privacy import consent
+from actions.privacy import services as privacy
 from actions.services import confirm_signature, make_confirmation_token
 from actions.tasks import build_signature_export
 from actions.tests.factories import make_signature
@@ -97,6 +99,9 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     LogEntry.objects.log_actions(
         user_id=admin_user.pk, queryset=[statement], action_flag=ADDITION
     )
+    consent.updates_wording()  # its row
+    consent.record_withdrawal(signature_id=reader.pk, everything=False, form="link")
+    privacy.erase(signature=make_signature(petition))
     return {
         "petitions/": {
             "slug": petition.slug,
@@ -105,6 +110,7 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
         "statements/": {"slug": statement.slug},
         "topics/": {"slug": topic.slug},
         "unsubscribe/": {"token": make_unsubscribe_token(reader.pk)},
+        "your-data/": {"token": privacy.make_data_token(pending.pk)},
         "admin/actions/signatureexport/download/": {
             "token": exports.download_token(export, user=admin_user)
         },

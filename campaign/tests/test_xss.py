@@ -13,6 +13,7 @@ from actions.followups import sending
 from actions.followups.rendering import render_draft
 from actions.forms import SignatureForm
 from actions.models import OutboundEmail, Signature
+from actions.privacy import consent
 from actions.services import confirm_signature, sign_petition
 from actions.tests.exports.expected import read_csv, read_xlsx, safe
 from actions.tests.followups.factories import make_follow_up
@@ -167,7 +168,9 @@ def supporters(petition):
         form = SignatureForm(_form_data(n, payload))
         assert form.is_valid(), (payload, form.errors)
         signature = sign_petition(
-            petition=petition, consent_version="v1", **form.cleaned_data
+            petition=petition,
+            consent_wording=consent.updates_wording(),
+            **form.cleaned_data,
         )
         if n % 2:
             confirm_signature(signature=signature)

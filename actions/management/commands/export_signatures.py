@@ -76,7 +76,8 @@ class Command(BaseCommand):
         user = self._exporter(str(options["user"]))
         form = ExportForm(
             {"format": options["format"]}
-            | {name: options[name] for name in FILTERS if options[name] is not None}
+            | {name: options[name] for name in FILTERS if options[name] is not None},
+            user=user,
         )
         if not form.is_valid():
             raise CommandError(_errors(form))

@@ -82,7 +82,11 @@ def test_a_csv_export_streams_the_filtered_rows(rita, statement):
     assert rows == expected_csv_rows(Signature.objects.filter(pk=mine.pk))
     assert rows[0][2] == "'=1+1"
     export = SignatureExport.objects.get()
-    assert export.filters == {"petition": first.pk, "state": "confirmed"}
+    assert export.filters == {
+        "petition": first.pk,
+        "state": "confirmed",
+        "sensitive": "excluded",
+    }
     assert (export.state, export.row_count) == (SignatureExport.State.DONE, 1)
     assert export.username == "rita"
 

@@ -54,6 +54,7 @@ def test_the_command_writes_the_filtered_csv_and_records_it(
         "state": "confirmed",
         "country": "MM",
         "source": "radio",
+        "sensitive": "excluded",
     }
     assert (export.state, export.row_count) == (SignatureExport.State.DONE, 1)
     assert output.stat().st_mode & 0o077 == 0  # personal data: owner only

@@ -35,7 +35,8 @@ def test_an_export_is_recorded_before_any_row_leaves(reports_user, petition):
     export.refresh_from_db()
     assert export.user == reports_user
     assert export.username == "rita"
-    assert export.filters == {"state": "pending"}
+    # Not a superuser: sensitive petitions are left out, on the record.
+    assert export.filters == {"state": "pending", "sensitive": "excluded"}
     assert (export.format, export.via) == (CSV, DOWNLOAD)
     assert export.state == SignatureExport.State.RUNNING
     assert export.started_at is not None
