@@ -1,6 +1,7 @@
 from celery import Task, shared_task
 
 from actions import emails, services
+from actions.abuse import services as abuse
 from actions.exports import services as exports
 from actions.followups import sending
 from actions.followups import services as followups
@@ -55,3 +56,9 @@ def send_follow_up_batch(self: Task, follow_up_id: int) -> int:
 def run_follow_ups() -> None:
     """The follow-ups' beat job: start, queue, recover, finish. Repeat-safe."""
     followups.run_follow_ups()
+
+
+@shared_task
+def flag_busy_sources() -> int:
+    """The hourly abuse check: flag busy clients and email domains. Repeat-safe."""
+    return abuse.flag_busy_sources()

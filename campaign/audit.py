@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from campaign.admin import ReadOnlyAdmin
 
 EXPORTED = "exported"
+INVALIDATED = "invalidated"
 ROLE_MODELS = Q(content_type__app_label="auth") | Q(content_type__app_label="otp_totp")
 
 
@@ -29,13 +30,29 @@ def record_export(*, user_id: int, obj: Model, rows: int) -> LogEntry:
     Writes one row each call (every export is its own event). Raises nothing of
     its own; database errors propagate.
     """
+    return _record(user_id=user_id, obj=obj, message={EXPORTED: {"rows": rows}})
+
+
+def record_invalidation(
+    *, user_id: int, obj: Model, signatures: int, filters: dict[str, str]
+) -> LogEntry:
+    """Write to the audit log that ``user_id`` invalidated ``signatures``
+    signatures of ``obj`` (a petition) chosen by ``filters``. One row a call."""
+    return _record(
+        user_id=user_id,
+        obj=obj,
+        message={INVALIDATED: {"signatures": signatures, "filters": filters}},
+    )
+
+
+def _record(*, user_id: int, obj: Model, message: dict) -> LogEntry:
     return LogEntry.objects.create(
         user_id=user_id,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         action_flag=CHANGE,
-        change_message=json.dumps([{EXPORTED: {"rows": rows}}]),
+        change_message=json.dumps([message]),
     )
 
 
@@ -50,13 +67,19 @@ def log_state_change(model_admin: admin.ModelAdmin, request: HttpRequest, obj: M
 
 
 def _exported_rows(entry: LogEntry) -> int | None:
+    details = _details(entry, EXPORTED)
+    return None if details is None else int(details.get("rows", 0))
+
+
+def _details(entry: LogEntry, key: str) -> dict | None:
+    """What a message of ours (export, invalidation) recorded under ``key``."""
     try:
         messages = json.loads(entry.change_message)
     except ValueError:
         return None
     for message in messages if isinstance(messages, list) else []:
-        if isinstance(message, dict) and EXPORTED in message:
-            return int(message[EXPORTED].get("rows", 0))
+        if isinstance(message, dict) and isinstance(message.get(key), dict):
+            return message[key]
     return None
 
 
@@ -100,6 +123,18 @@ class AuditLogAdmin(ReadOnlyAdmin):
             return ngettext("Exported %(rows)d row", "Exported %(rows)d rows", rows) % {
                 "rows": rows
             }
+        invalidated = _details(entry, INVALIDATED)
+        if invalidated is not None:
+            count = int(invalidated.get("signatures", 0))
+            filters = ", ".join(
+                f"{name}={value}"
+                for name, value in sorted(invalidated.get("filters", {}).items())
+            )
+            return ngettext(
+                "Invalidated %(count)d signature (%(filters)s)",
+                "Invalidated %(count)d signatures (%(filters)s)",
+                count,
+            ) % {"count": count, "filters": filters}
         change = entry.get_change_message()
         if entry.is_addition():
             return change or gettext("Added.")

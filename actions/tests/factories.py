@@ -47,15 +47,24 @@ def make_signature(petition: Petition, **fields: object) -> Signature:
     return Signature.objects.create(petition=petition, **defaults | fields)
 
 
+# The data migrations that make or extend the staff roles, and their function.
+ROLE_MIGRATIONS = [
+    ("0005_roles", "add_roles"),
+    ("0007_campaigners_write_follow_ups", "add_follow_ups"),
+    ("0009_campaigners_handle_abuse", "add_abuse_controls"),
+]
+
+
 def role(name: str) -> Group:
-    """A staff role's group, as the roles migration made it.
+    """A staff role's group, as the roles migrations made it.
 
     Transactional tests flush the database, data migrations' rows with it;
-    the migration's own code makes them again then.
+    the migrations' own code makes them again then.
     """
     if not Group.objects.filter(name=name).exists():
-        roles = importlib.import_module("actions.migrations.0005_roles")
-        roles.add_roles(apps, None)
+        for module, function in ROLE_MIGRATIONS:
+            migration = importlib.import_module(f"actions.migrations.{module}")
+            getattr(migration, function)(apps, None)
     return Group.objects.get(name=name)
 
 
