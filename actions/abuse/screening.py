@@ -69,7 +69,9 @@ def screen(
     None when the attempt did not come through the form.
 
     Every attempt from an address counts toward its rate limits, the suspect
-    ones too, so a script caught once stays caught. Never raises.
+    ones too, so a script caught once stays caught. A Redis outage lets the
+    attempt through; raises only a database error, when the block list is
+    read again.
     """
     limits = limits_for(petition)
     hashed = client_hash(client_ip)
