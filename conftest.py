@@ -1,12 +1,15 @@
 """Fixtures shared by every app's tests."""
 
 import os
+import time
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
 from hypothesis import settings as hypothesis_settings
 
+from actions.abuse import blocklist
+from actions.abuse.stamp import make_stamp
 from actions.tests.factories import make_petition
 from campaign.celery import app as celery_app
 from campaign.tests.otp import log_in_verified
@@ -39,9 +42,11 @@ def _fresh_caches():
     """Caches must not carry one test's pages or rows into the next."""
     for alias in settings.CACHES:
         caches[alias].clear()
+    blocklist.forget()
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+    blocklist.forget()
 
 
 @pytest.fixture
@@ -56,13 +61,16 @@ def petition(statement):
 
 @pytest.fixture
 def sign_data() -> dict[str, str]:
-    """A valid signing form as a browser posts it."""
+    """A valid signing form as a browser posts it, a person having taken a
+    minute to fill it in (see actions.abuse.stamp)."""
     return {
         "first_name": "Ada",
         "last_name": "Lovelace",
         "email": "ada@example.org",
         "country": "KH",
         "source": "newsletter",
+        "website": "",
+        "started": make_stamp(time.time() - 60),
     }
 
 

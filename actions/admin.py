@@ -21,6 +21,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from actions import dashboard
+from actions.abuse.admin import AbuseSettingsInline
 from actions.exports import views as export_views
 from actions.exports.services import AUDIT_PERMISSION, download_token, may_export
 from actions.followups import sending
@@ -73,6 +74,7 @@ class PetitionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["target"]
     readonly_fields = ["closed_at", "delivered_at", "won_at"]
     actions = ["close", "mark_delivered", "mark_won"]
+    inlines = [AbuseSettingsInline]
 
     def get_list_display(self, request: HttpRequest) -> list:
         # Campaigners see counts, never who signed.
@@ -166,7 +168,7 @@ class SignatureAdmin(ReadOnlyAdmin):
         "confirmed_at",
         "source",
     ]
-    list_filter = ["state", "petition", "wants_updates", "country"]
+    list_filter = ["state", "suspect_reason", "petition", "wants_updates", "country"]
     search_fields = ["=canonical_email", "last_name"]
     list_select_related = ["petition"]
     # Millions of rows: no exact COUNT(*) for every filter change.

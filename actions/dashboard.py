@@ -27,6 +27,7 @@ class PetitionDashboard:
     petition: Petition
     confirmed: int
     pending: int
+    suspect: int
     per_day: list[tuple[date, int]]
     by_country: list[tuple[str, int]]
     by_source: list[tuple[str, int]]
@@ -78,10 +79,15 @@ def petition_dashboard(
     signatures = Signature.objects.filter(petition=petition)
     confirmed = signatures.filter(state=Signature.State.CONFIRMED)
     by_country = _grouped(confirmed, "country")
+    uncounted = _grouped(
+        signatures.filter(state__in=[Signature.State.PENDING, Signature.State.SUSPECT]),
+        "state",
+    )
     return PetitionDashboard(
         petition=petition,
         confirmed=petition.confirmed_count(),
-        pending=signatures.filter(state=Signature.State.PENDING).count(),
+        pending=uncounted.get(Signature.State.PENDING, 0),
+        suspect=uncounted.get(Signature.State.SUSPECT, 0),
         per_day=_per_day(confirmed, today or timezone.localdate()),
         by_country=_countries(by_country),
         by_source=_sources(confirmed, total=sum(by_country.values())),

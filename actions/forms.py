@@ -1,6 +1,8 @@
 import re
 from functools import lru_cache
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Layout
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
@@ -9,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from actions.abuse import stamp
 from actions.models import Signature
 from actions.services import canonical_email
 
@@ -96,6 +99,36 @@ class SignatureForm(forms.Form):
         label=UPDATES_CONSENT_TEXT, required=False, initial=False
     )
     source = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The honeypot: hidden from people (out of sight, from screen readers and
+    # from the tab order), filled in by scripts that fill in every field.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    # When the page was served (actions.abuse.stamp), to tell a script's
+    # instant post from a person's.
+    started = forms.CharField(
+        required=False,
+        initial=stamp.placeholder,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # no cookie: see same_origin_post
+        self.helper.layout = Layout(
+            "first_name",
+            "last_name",
+            "email",
+            "country",
+            "wants_updates",
+            "source",
+            Div("website", css_class="visually-hidden", aria_hidden="true"),
+            "started",
+        )
 
     def clean_first_name(self) -> str:
         return _clean_name(self.cleaned_data["first_name"])
@@ -116,6 +149,15 @@ class SignatureForm(forms.Form):
 
     def clean_source(self) -> str:
         return clean_source(self.cleaned_data.get("source"))
+
+    def clean(self) -> dict:
+        """Turn the two anti-script fields into what signing screens: the
+        honeypot's text and the seconds taken (0 when the stamp is missing or
+        tampered with). Neither is an error: a script sees the usual page."""
+        cleaned = super().clean()
+        cleaned["honeypot"] = cleaned.pop("website", "").strip()
+        cleaned["fill_seconds"] = stamp.seconds_since(cleaned.pop("started", "")) or 0.0
+        return cleaned
 
 
 def _clean_name(value: str) -> str:

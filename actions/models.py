@@ -182,6 +182,17 @@ class Signature(models.Model):
         PENDING = "pending", _("Pending")
         CONFIRMED = "confirmed", _("Confirmed")
         INVALIDATED = "invalidated", _("Invalidated")
+        # Taken in, never counted or emailed: see actions.abuse.
+        SUSPECT = "suspect", _("Suspect")
+
+    class SuspectReason(models.TextChoices):
+        BURST_LIMIT = "burst_limit", _("Over the short-term rate limit")
+        SUSTAINED_LIMIT = "sustained_limit", _("Over the hourly rate limit")
+        HONEYPOT = "honeypot", _("Filled in the hidden field")
+        TOO_FAST = "too_fast", _("Form sent too fast")
+        BLOCKED_ADDRESS = "blocked_address", _("Blocked address range")
+        BLOCKED_DOMAIN = "blocked_domain", _("Blocked email domain")
+        BLOCKED_EMAIL = "blocked_email", _("Blocked email address")
 
     petition = models.ForeignKey(
         Petition,
@@ -210,6 +221,10 @@ class Signature(models.Model):
     # Names, addresses and the client hash removed (erasure or retention);
     # state, times and country stay, so the counts do.
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    suspected_at = models.DateTimeField(_("suspected at"), null=True, blank=True)
+    suspect_reason = models.CharField(
+        _("suspect because"), max_length=20, choices=SuspectReason.choices, blank=True
+    )
     emails_queued = models.PositiveSmallIntegerField(_("emails queued"), default=0)
 
     class Meta:
@@ -225,7 +240,10 @@ class Signature(models.Model):
                 name="signature_confirmed_day",
             ),
         ]
-        permissions = [("export_signature", _("Can export signatures"))]
+        permissions = [
+            ("export_signature", _("Can export signatures")),
+            ("invalidate_signature", _("Can invalidate signatures by filter")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["petition", "canonical_email"],
@@ -248,6 +266,11 @@ class Signature(models.Model):
                     & ~Q(canonical_email__contains="@")
                 ),
                 name="signature_anonymised_holds_nothing",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="suspect")
+                | (Q(suspected_at__isnull=False) & ~Q(suspect_reason="")),
+                name="signature_suspect_has_time_and_reason",
             ),
         ]
 
@@ -493,8 +516,13 @@ class SignatureExport(models.Model):
         return updated == 1
 
 
-# Follow-ups and privacy records live in their own modules; imported here so
-# Django registers them.
+# Follow-ups, abuse controls and privacy records live in their own modules;
+# imported here so Django registers them.
+from actions.abuse.models import (  # noqa: E402, F401
+    AbuseSettings,
+    BlockListEntry,
+    SignatureFlag,
+)
 from actions.followups.models import (  # noqa: E402, F401
     FollowUp,
     FollowUpDelivery,

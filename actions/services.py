@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from actions.abuse import screening
 from actions.models import (
     COUNT_SHARDS,
     ConsentRecord,
@@ -68,31 +69,49 @@ def sign_petition(
     wants_updates: bool,
     consent_wording: ConsentWording,
     source: str = "",
+    client_ip: str = "",
+    honeypot: str = "",
+    fill_seconds: float | None = None,
 ) -> Signature:
     """Record a pending signature, the updates box's answer beside the wording
     shown, and queue the right email.
 
     Signing again is not an error and looks the same: a pending signature gets
     its confirmation again, a confirmed one an "already signed" note, up to the
-    per-signature cap. Raises PetitionClosed if the petition is not open.
+    per-signature cap. An attempt that screening finds suspect (actions.abuse;
+    ``fill_seconds`` is None when it did not come through the form) looks the
+    same too, but is kept as suspect and emails no one. Raises PetitionClosed
+    if the petition is not open.
     """
     if not petition.is_open:
         raise PetitionClosed
+    canonical = canonical_email(email)
+    screened = screening.screen(
+        petition=petition,
+        client_ip=client_ip,
+        email=canonical,
+        honeypot=honeypot,
+        fill_seconds=fill_seconds,
+    )
     signature = Signature(
         petition=petition,
         first_name=first_name,
         last_name=last_name,
         email=email,
-        canonical_email=canonical_email(email),
+        canonical_email=canonical,
         country=country,
         wants_updates=wants_updates,
         consent_version=str(consent_wording.version) if wants_updates else "",
         source=source,
-        emails_queued=1,
+        client_hash=screened.client_hash,
+        emails_queued=0 if screened.reason else 1,
+        **_suspect_fields(screened.reason),
     )
-    outbound = OutboundEmail(
-        kind=OutboundEmail.Kind.CONFIRM, to_email=email, signature=signature
-    )
+    outbound = None
+    if not screened.reason:
+        outbound = OutboundEmail(
+            kind=OutboundEmail.Kind.CONFIRM, to_email=email, signature=signature
+        )
     record = consent.signing_record(
         wants_updates=wants_updates, wording=consent_wording
     )
@@ -100,15 +119,31 @@ def sign_petition(
     if inserted:
         if not recorded:
             consent.record_signing_again(signature=signature, record=record)
-        transaction.on_commit(lambda: enqueue_email(outbound.pk), robust=True)
+        if outbound is not None:
+            transaction.on_commit(lambda: enqueue_email(outbound.pk), robust=True)
         return signature
-    return _sign_again(petition=petition, canonical=signature.canonical_email)
+    return _sign_again(
+        petition=petition, canonical=canonical, suspect=bool(screened.reason)
+    )
+
+
+def _suspect_fields(reason: str) -> dict[str, object]:
+    if not reason:
+        return {}
+    return {
+        "state": Signature.State.SUSPECT,
+        "suspect_reason": reason,
+        "suspected_at": timezone.now(),
+    }
 
 
 @transaction.atomic
-def _sign_again(*, petition: Petition, canonical: str) -> Signature:
+def _sign_again(*, petition: Petition, canonical: str, suspect: bool) -> Signature:
     """The address signed already: send its owner the right email, up to the cap.
 
+    Nothing is sent, and nothing changes, when this attempt or the signature
+    on record is suspect, or the signature was invalidated: a script cannot
+    mail-bomb or discredit a real signer, and a suspect signature stays one.
     Raises PetitionClosed if it was the petition's state that stopped the insert.
     """
     signature = Signature.objects.filter(
@@ -116,8 +151,7 @@ def _sign_again(*, petition: Petition, canonical: str) -> Signature:
     ).first()
     if signature is None or not Petition.objects.open().filter(pk=petition.pk):
         raise PetitionClosed  # closed since the caller looked it up
-    invalidated = signature.state == Signature.State.INVALIDATED
-    if not invalidated and signature.reserve_email():
+    if not suspect and _may_email(signature) and signature.reserve_email():
         # The owner of the address gets the email, whoever typed it this time.
         queue_email(
             kind=_reply_kind(signature), to_email=signature.email, signature=signature
@@ -125,11 +159,17 @@ def _sign_again(*, petition: Petition, canonical: str) -> Signature:
     return signature
 
 
+def _may_email(signature: Signature) -> bool:
+    """Whether signing again may bring this signature's owner an email."""
+    return signature.state in {Signature.State.PENDING, Signature.State.CONFIRMED}
+
+
 def _insert_new_signature(
-    signature: Signature, outbound: OutboundEmail, record: ConsentRecord
+    signature: Signature, outbound: OutboundEmail | None, record: ConsentRecord
 ) -> tuple[bool, bool]:
-    """Insert a new signature, its confirmation email and its consent record,
-    all or none; whether the signature was inserted, and its record.
+    """Insert a new signature, its confirmation email (a suspect signature has
+    none) and its consent record, all or none; whether the signature was
+    inserted, and its record.
 
     Not inserted when the address signed already or the petition is not open
     at this instant. On PostgreSQL the rows go in one statement: every
@@ -146,29 +186,41 @@ def _insert_new_signature(
                 if (row := cursor.fetchone()) is None:
                     return False, False
                 signature.pk, signature._state.adding = row[0], False
-                outbound.signature = record.signature = signature
-                outbound.save(force_insert=True)
+                record.signature = signature
+                if outbound is not None:
+                    outbound.signature = signature
+                    outbound.save(force_insert=True)
                 record_sql, record_params = _insert_record_sql(record, signature="%s")
                 cursor.execute(record_sql, [*record_params, signature.pk, *wording])
             return True, cursor.rowcount == 1
-        email_sql, email_params = _insert_email_sql(outbound)
         record_sql, record_params = _insert_record_sql(
             record, signature="s.id", source="new_signature s, "
         )
+        ctes, args, email_id = (
+            [f"new_signature AS ({insert_signature})"],
+            params,
+            "NULL",
+        )
+        if outbound is not None:
+            email_sql, email_params = _insert_email_sql(outbound)
+            ctes.append(f"new_email AS ({email_sql} RETURNING id)")
+            args, email_id = [*args, *email_params], "(SELECT id FROM new_email)"
+        ctes.append(f"new_record AS ({record_sql} RETURNING id)")
         # Data-modifying CTEs all run, referenced by the final SELECT or not.
         cursor.execute(
-            f"WITH new_signature AS ({insert_signature}), "
-            f"new_email AS ({email_sql} RETURNING id, signature_id), "
-            f"new_record AS ({record_sql} RETURNING id) "
-            f"SELECT signature_id, id, (SELECT count(*) FROM new_record) "
-            f"FROM new_email",
-            [*params, *email_params, *record_params, *wording],
+            f"WITH {', '.join(ctes)} "
+            f"SELECT id, {email_id}, (SELECT count(*) FROM new_record) "
+            f"FROM new_signature",
+            [*args, *record_params, *wording],
         )
         if (row := cursor.fetchone()) is None:
             return False, False
-    signature.pk, outbound.pk, recorded = row
-    signature._state.adding = outbound._state.adding = False
-    outbound.signature = record.signature = signature
+    signature.pk, email_pk, recorded = row
+    signature._state.adding = False
+    record.signature = signature
+    if outbound is not None:
+        outbound.pk, outbound.signature = email_pk, signature
+        outbound._state.adding = False
     return True, recorded == 1
 
 
@@ -300,8 +352,7 @@ def confirm_signature(*, signature: Signature) -> bool:
         return False
     add_to_count(petition_id=signature.petition_id, delta=1)
     # The supporter's next page shows their signature counted.
-    key = _count_key(signature.petition_id)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+    forget_count(petition_id=signature.petition_id)
     return True
 
 
@@ -317,6 +368,12 @@ def add_to_count(*, petition_id: int, delta: int) -> None:
             f"DO UPDATE SET confirmed = {table}.confirmed + EXCLUDED.confirmed",
             [petition_id, random.randrange(COUNT_SHARDS), delta],
         )
+
+
+def forget_count(*, petition_id: int) -> None:
+    """Drop the cached count once the transaction that changed it commits."""
+    key = _count_key(petition_id)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
 def _count_key(petition_id: int) -> str:
@@ -357,7 +414,7 @@ def resend_confirmation(*, petition: Petition, email: str) -> None:
     signature = Signature.objects.filter(
         petition=petition, canonical_email=canonical_email(email)
     ).first()
-    if signature is None or signature.state == Signature.State.INVALIDATED:
+    if signature is None or not _may_email(signature):
         return
     with transaction.atomic():
         if not signature.reserve_email():

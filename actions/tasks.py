@@ -1,6 +1,7 @@
 from celery import Task, shared_task
 
 from actions import emails, services
+from actions.abuse import services as abuse
 from actions.exports import services as exports
 from actions.followups import sending
 from actions.followups import services as followups
@@ -69,3 +70,9 @@ def anonymise_expired_signatures() -> int:
     """The retention job: anonymise signers of long-closed petitions, in
     batches that each commit. Resumable and repeat-safe."""
     return privacy.anonymise_expired()
+
+
+@shared_task
+def flag_busy_sources() -> int:
+    """The hourly abuse check: flag busy clients and email domains. Repeat-safe."""
+    return abuse.flag_busy_sources()

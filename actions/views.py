@@ -12,6 +12,7 @@ from actions.decorators import same_origin_post
 from actions.forms import ResendForm, SignatureForm, clean_source
 from actions.models import Petition, Signature
 from actions.privacy import consent
+from campaign.clientip import client_ip
 
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
@@ -40,7 +41,7 @@ def _public_petition(slug: str) -> Petition:
     petition = caches["rows"].get_or_set(
         f"petition:{slug}",
         lambda: get_object_or_404(
-            Petition.objects.select_related("statement"), slug=slug
+            Petition.objects.select_related("statement", "abuse_settings"), slug=slug
         ),
     )
     # Checked on each request: a scheduled statement goes public on the second.
@@ -61,6 +62,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             services.sign_petition(
                 petition=petition,
                 consent_wording=consent.updates_wording(),
+                client_ip=client_ip(request),
                 **form.cleaned_data,
             )
             return redirect("actions:check_email", slug=slug)

@@ -165,9 +165,10 @@ class Signer(threading.Thread):
     """Signs the petition through the web at a steady pace, noting when each
     signing was acknowledged."""
 
-    def __init__(self, port: int, slug: str, interval: float) -> None:
+    def __init__(self, port: int, slug: str, interval: float, stamp: str) -> None:
         super().__init__(daemon=True)
         self.port, self.slug, self.interval = port, slug, interval
+        self.stamp = stamp  # the form's start time (bench/seed.py)
         self.acknowledged: dict[str, float] = {}
         self.failures: list[int] = []
         self.stopping = threading.Event()
@@ -184,6 +185,7 @@ class Signer(threading.Thread):
                     "email": email,
                     "country": "KH",
                     "source": "bench",
+                    "started": self.stamp,
                 }
             )
             status, _, _ = fetch(self.port, "POST", f"/petitions/{self.slug}/", form)
@@ -280,7 +282,7 @@ def run(args: argparse.Namespace, logdir: Path) -> dict:
             wait_until_ready(procs, port, logdir, args.web_concurrency)
             wait_for_log(logdir / f"bulk-w{args.web_concurrency}.log", " ready.")
             groups = {name: proc.pid for name, proc in procs.items()}
-            signer = Signer(port, slugs["petition"], args.sign_interval)
+            signer = Signer(port, slugs["petition"], args.sign_interval, slugs["stamp"])
             signer.start()
             time.sleep(3)  # confirmations before the follow-up, for comparison
             before = cpu_snapshot(groups)

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 import psycopg
@@ -184,8 +185,9 @@ def load_endpoint(
     }
     label, path = paths[name]
     script = "sign.lua" if name == "sign" else "get.lua"
+    stamp = urllib.parse.quote(slugs["stamp"], safe="")
     warm_args, load_args = (
-        ([f"{tag}-warm"], [f"{tag}-load"]) if name == "sign" else ([], [])
+        ([f"{tag}-warm", stamp], [f"{tag}-load", stamp]) if name == "sign" else ([], [])
     )
     wrk(args, base + path, script, args.warmup, *warm_args)
     before = cpu_snapshot(groups)

@@ -21,7 +21,8 @@ django.setup()
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from actions.models import Petition, Target  # noqa: E402
+from actions.abuse.stamp import make_stamp  # noqa: E402
+from actions.models import AbuseSettings, Petition, Target  # noqa: E402
 from statements.models import Quote, Statement, Topic  # noqa: E402
 
 STATEMENT_SLUG = "bench-cancel-the-visit"
@@ -120,7 +121,7 @@ def seed() -> dict[str, str]:
     target = Target.objects.create(
         name="Prime Minister of Cambodia", description="Head of government"
     )
-    Petition.objects.create(
+    petition = Petition.objects.create(
         statement=statement,
         target=target,
         title="Cancel the visit",
@@ -129,7 +130,17 @@ def seed() -> dict[str, str]:
         goal=1_000_000,
         opens_at=now - timedelta(hours=1),
     )
-    return {"statement": STATEMENT_SLUG, "petition": PETITION_SLUG}
+    # The load comes from one client: limits so high that none is reached, yet
+    # on, so every signature still pays for its rate-limit check.
+    AbuseSettings.objects.create(
+        petition=petition, burst_limit=10**9, sustained_limit=10**9
+    )
+    return {
+        "statement": STATEMENT_SLUG,
+        "petition": PETITION_SLUG,
+        # The signing form's start time, as a page served an hour ago gives it.
+        "stamp": make_stamp(now.timestamp() - 3600),
+    }
 
 
 if __name__ == "__main__":

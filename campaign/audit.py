@@ -30,6 +30,7 @@ SIGNER_VIEWS = {
     "export": _("an export"),
     "download": _("an export's download"),
 }
+INVALIDATED = "invalidated"
 ROLE_MODELS = Q(content_type__app_label="auth") | Q(content_type__app_label="otp_totp")
 
 
@@ -39,13 +40,29 @@ def record_export(*, user_id: int, obj: Model, rows: int) -> LogEntry:
     Writes one row each call (every export is its own event). Raises nothing of
     its own; database errors propagate.
     """
+    return _record(user_id=user_id, obj=obj, message={EXPORTED: {"rows": rows}})
+
+
+def record_invalidation(
+    *, user_id: int, obj: Model, signatures: int, filters: dict[str, str]
+) -> LogEntry:
+    """Write to the audit log that ``user_id`` invalidated ``signatures``
+    signatures of ``obj`` (a petition) chosen by ``filters``. One row a call."""
+    return _record(
+        user_id=user_id,
+        obj=obj,
+        message={INVALIDATED: {"signatures": signatures, "filters": filters}},
+    )
+
+
+def _record(*, user_id: int, obj: Model, message: dict) -> LogEntry:
     return LogEntry.objects.create(
         user_id=user_id,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         action_flag=CHANGE,
-        change_message=json.dumps([{EXPORTED: {"rows": rows}}]),
+        change_message=json.dumps([message]),
     )
 
 
@@ -73,7 +90,8 @@ def log_state_change(model_admin: admin.ModelAdmin, request: HttpRequest, obj: M
 
 
 def _logged(entry: LogEntry, key: str) -> dict | None:
-    """The details of an export or a signer view written by this module."""
+    """What a message of ours (export, signer view, invalidation) recorded
+    under ``key``."""
     try:
         messages = json.loads(entry.change_message)
     except ValueError:
@@ -133,6 +151,18 @@ class AuditLogAdmin(SuperuserOnlyAdmin):
         if viewed is not None:
             via = SIGNER_VIEWS.get(viewed.get("via"), viewed.get("via"))
             return gettext("Saw sensitive signers through %(via)s") % {"via": via}
+        invalidated = _logged(entry, INVALIDATED)
+        if invalidated is not None:
+            count = int(invalidated.get("signatures", 0))
+            filters = ", ".join(
+                f"{name}={value}"
+                for name, value in sorted(invalidated.get("filters", {}).items())
+            )
+            return ngettext(
+                "Invalidated %(count)d signature (%(filters)s)",
+                "Invalidated %(count)d signatures (%(filters)s)",
+                count,
+            ) % {"count": count, "filters": filters}
         change = entry.get_change_message()
         if entry.is_addition():
             return change or gettext("Added.")

@@ -6,6 +6,7 @@ deployment safeguard and refuses to start without ``SECRET_KEY``,
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` (or ``REDIS_URL``).
 """
 
+import hmac
 import os
 from pathlib import Path
 
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "campaign.csp.NonceMiddleware",
+    "actions.abuse.stamp.FormStampMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -369,6 +371,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "actions.tasks.anonymise_expired_signatures",
         "schedule": 24 * 3600.0,
     },
+    "flag-busy-sources": {
+        "task": "actions.tasks.flag_busy_sources",
+        "schedule": 3600.0,
+    },
     "run-follow-ups": {
         "task": "actions.tasks.run_follow_ups",
         "schedule": float(FOLLOW_UP_SWEEP_INTERVAL),
@@ -380,6 +386,49 @@ CELERY_BEAT_SCHEDULE = {
 # The client's address (rate limits, admin lockout) is read from X-Forwarded-For
 # only as far as this many proxies of ours wrote it; 0 means REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Abuse controls on signing (actions.abuse). Each petition may override the
+# limits in the admin; 0 turns a check off. Over a limit, on the block list, in
+# the honeypot or too fast, a signature is kept as suspect: never counted, never
+# emailed, and the supporter sees the usual page.
+ABUSE_BURST_LIMIT = env_int("ABUSE_BURST_LIMIT", 3)
+ABUSE_BURST_SECONDS = env_int("ABUSE_BURST_SECONDS", 60)
+ABUSE_SUSTAINED_LIMIT = env_int("ABUSE_SUSTAINED_LIMIT", 10)
+ABUSE_SUSTAINED_SECONDS = env_int("ABUSE_SUSTAINED_SECONDS", 3600)
+ABUSE_MIN_FILL_SECONDS = env_int("ABUSE_MIN_FILL_SECONDS", 3)
+# The hourly job flags a client or an email domain with more signatures than
+# this in one hour on one petition; big webmail domains are never flagged.
+ABUSE_FLAG_THRESHOLD = env_int("ABUSE_FLAG_THRESHOLD", 25)
+ABUSE_FLAG_LOOKBACK_HOURS = env_int("ABUSE_FLAG_LOOKBACK_HOURS", 3)
+ABUSE_FLAG_IGNORED_DOMAINS = env_list(
+    "ABUSE_FLAG_IGNORED_DOMAINS",
+    [
+        "gmail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "protonmail.com",
+        "proton.me",
+        "gmx.de",
+        "web.de",
+        "orange.fr",
+        "aol.com",
+        "mail.ru",
+        "yandex.ru",
+        "qq.com",
+    ],
+)
+# Each web process reads the block list again after this many seconds.
+ABUSE_BLOCKLIST_CACHE_SECONDS = env_int("ABUSE_BLOCKLIST_CACHE_SECONDS", 5)
+# Client addresses are stored only as an HMAC-SHA256 under this key. IPv4 has
+# few enough addresses to try them all, so the hash is as private as the key:
+# set it apart from SECRET_KEY to rotate one without the other.
+CLIENT_HASH_KEY = (
+    env_str("CLIENT_HASH_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"campaign.client-hash", "sha256").hexdigest()
+)
 
 # Admin: every staff login needs a password and a TOTP code (django-otp); an
 # address with too many failed logins is locked out for a while (django-axes).

@@ -1,37 +1,20 @@
 """Campaigners write follow-ups (the deliveries and withdrawals name signers,
 so they stay out of the role, like signatures)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from actions.migrations._grants import grant, revoke
 
 CAMPAIGNERS = "Campaigners"
 PERMISSIONS = ["add_followup", "change_followup", "view_followup"]
 
 
-def _permissions(apps):
-    Permission = apps.get_model("auth", "Permission")
-    return Permission.objects.filter(
-        content_type__app_label="actions", codename__in=PERMISSIONS
-    )
-
-
 def add_follow_ups(apps, schema_editor) -> None:
-    # Permissions are normally made after all migrations ran; the role needs
-    # them now.
-    app_config = apps.get_app_config("actions")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    group, _ = Group.objects.get_or_create(name=CAMPAIGNERS)
-    group.permissions.add(*_permissions(apps))
+    grant(apps, CAMPAIGNERS, PERMISSIONS)
 
 
 def remove_follow_ups(apps, schema_editor) -> None:
-    Group = apps.get_model("auth", "Group")
-    group = Group.objects.filter(name=CAMPAIGNERS).first()
-    if group is not None:
-        group.permissions.remove(*_permissions(apps))
+    revoke(apps, CAMPAIGNERS, PERMISSIONS)
 
 
 class Migration(migrations.Migration):

@@ -47,17 +47,25 @@ def make_signature(petition: Petition, **fields: object) -> Signature:
     return Signature.objects.create(petition=petition, **defaults | fields)
 
 
+# The data migrations that make or extend the staff roles, and their function.
+ROLE_MIGRATIONS = [
+    ("0005_roles", "add_roles"),
+    ("0007_campaigners_write_follow_ups", "add_follow_ups"),
+    ("0008_privacy", "add_reports_permissions"),
+    ("0010_campaigners_handle_abuse", "add_abuse_controls"),
+]
+
+
 def role(name: str) -> Group:
-    """A staff role's group, as the roles migration made it.
+    """A staff role's group, as the roles migrations made it.
 
     Transactional tests flush the database, data migrations' rows with it;
-    the migration's own code makes them again then.
+    the migrations' own code makes them again then.
     """
     if not Group.objects.filter(name=name).exists():
-        roles = importlib.import_module("actions.migrations.0005_roles")
-        roles.add_roles(apps, None)
-        privacy = importlib.import_module("actions.migrations.0008_privacy")
-        privacy.add_reports_permissions(apps, None)
+        for module, function in ROLE_MIGRATIONS:
+            migration = importlib.import_module(f"actions.migrations.{module}")
+            getattr(migration, function)(apps, None)
     return Group.objects.get(name=name)
 
 
@@ -68,3 +76,27 @@ def make_staff(
     user = User.objects.create_user(username, is_staff=True, is_superuser=superuser)
     user.groups.add(*(role(name) for name in roles))
     return user
+
+
+def petition_change_data(petition: Petition, **fields: object) -> dict:
+    """What the admin's petition change form posts, its abuse settings inline
+    empty, with these fields changed."""
+    opens_at = timezone.localtime(petition.opens_at)
+    data = {
+        "statement": petition.statement_id,
+        "target": petition.target_id,
+        "title": petition.title,
+        "slug": petition.slug,
+        "demand": petition.demand,
+        "position": 0,
+        "goal": petition.goal,
+        "opens_at_0": opens_at.strftime("%Y-%m-%d"),
+        "opens_at_1": opens_at.strftime("%H:%M:%S"),
+        "state": petition.state,
+        "abuse_settings-TOTAL_FORMS": 1,
+        "abuse_settings-INITIAL_FORMS": 0,
+        "abuse_settings-MIN_NUM_FORMS": 0,
+        "abuse_settings-MAX_NUM_FORMS": 1,
+        "abuse_settings-0-petition": petition.pk,
+    }
+    return data | fields

@@ -59,6 +59,12 @@ def test_the_dashboard_shows_counts_per_day_country_and_source(admin_client, sta
     _confirmed(petition, today - timedelta(days=90), country="FR", source="")
     make_signature(petition, country="CL")  # pending
     make_signature(petition, country="CL")
+    make_signature(
+        petition,
+        state="suspect",
+        suspect_reason="honeypot",
+        suspected_at=timezone.now(),
+    )
     other = make_petition(statement)
     _confirmed(other, today, country="CL")
 
@@ -68,6 +74,7 @@ def test_the_dashboard_shows_counts_per_day_country_and_source(admin_client, sta
     content = response.content.decode()
     assert _dd(content, "Confirmed") == "5"
     assert _dd(content, "Waiting for confirmation") == "2"
+    assert _dd(content, "Suspect, not counted") == "1"
     assert _dd(content, "Goal") == "200"
     assert "2% of the goal" in content
     per_day = _table(content, "Confirmed signatures per day")

@@ -8,6 +8,7 @@ def test_a_complete_form_is_valid(sign_data):
     form = SignatureForm(sign_data)
 
     assert form.is_valid(), form.errors
+    fill_seconds = form.cleaned_data.pop("fill_seconds")
     assert form.cleaned_data == {
         "first_name": "Ada",
         "last_name": "Lovelace",
@@ -15,7 +16,9 @@ def test_a_complete_form_is_valid(sign_data):
         "country": "KH",
         "wants_updates": False,
         "source": "newsletter",
+        "honeypot": "",
     }
+    assert 59 < fill_seconds < 120
 
 
 def test_ticking_the_updates_box_is_recorded(sign_data):

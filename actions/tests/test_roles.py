@@ -138,6 +138,10 @@ PAGES = [
     ),
     ("consent wordings", lambda w: ("actions_consentwording_changelist",), SIGNERS),
     ("erasures", lambda w: ("actions_erasure_changelist",), {SUPERUSER}),
+    ("block list", lambda w: ("actions_blocklistentry_changelist",), CONTENT),
+    ("block list add", lambda w: ("actions_blocklistentry_add",), CONTENT),
+    ("flags", lambda w: ("actions_signatureflag_changelist",), CONTENT),
+    ("invalidate signatures", lambda w: ("actions_signature_invalidate",), CONTENT),
     ("outbox", lambda w: ("actions_outboundemail_changelist",), {SUPERUSER}),
     (
         "outbox row",
@@ -308,3 +312,20 @@ def test_the_roles_migration_grants_exactly_the_listed_permissions(db):
         assert granted == set(permissions)
     campaigners = set(roles.ROLES["Campaigners"])
     assert not {p for p in campaigners if p.endswith(("signature", "outboundemail"))}
+
+
+def test_the_abuse_migration_gives_campaigners_the_abuse_controls_only(db):
+    migration = importlib.import_module(
+        "actions.migrations.0010_campaigners_handle_abuse"
+    )
+    campaigners = Group.objects.get(name="Campaigners")
+    campaigners.permissions.clear()
+
+    migration.add_abuse_controls(apps, None)
+    migration.add_abuse_controls(apps, None)  # repeat-safe
+
+    granted = set(campaigners.permissions.values_list("codename", flat=True))
+    assert granted == set(migration.PERMISSIONS)
+    assert not {"view_signature", "export_signature"} & granted
+    reports = Group.objects.get(name="Reports")
+    assert not reports.permissions.filter(codename__in=migration.PERMISSIONS).exists()

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
 from django.utils import timezone
 
+from actions.abuse.models import AbuseSettings, BlockListEntry, SignatureFlag
 from actions.exports import services as exports
 from actions.followups.models import FollowUpDelivery, Withdrawal
 from actions.followups.services import make_unsubscribe_token
@@ -98,6 +99,15 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     AccessFailureLog.objects.create(**attempt)
     LogEntry.objects.log_actions(
         user_id=admin_user.pk, queryset=[statement], action_flag=ADDITION
+    )
+    AbuseSettings.objects.create(petition=petition, burst_limit=5)
+    BlockListEntry.objects.create(kind="domain", value="spam.example")
+    SignatureFlag.objects.create(
+        petition=petition,
+        kind="domain",
+        value="spam.example",
+        hour=timezone.now().replace(minute=0, second=0, microsecond=0),
+        count=30,
     )
     consent.updates_wording()  # its row
     consent.record_withdrawal(signature_id=reader.pk, everything=False, form="link")

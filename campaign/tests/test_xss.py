@@ -4,10 +4,12 @@ country, source). Wherever those show, on public pages, in emails, in the
 admin and in the export, nothing runs, and supporters' text shows as text."""
 
 import io
+import time
 
 import pytest
 from django.urls import reverse
 
+from actions.abuse.stamp import make_stamp
 from actions.emails import build_message
 from actions.followups import sending
 from actions.followups.rendering import render_draft
@@ -135,6 +137,7 @@ def _form_data(n: int, payload: str) -> dict[str, str]:
         "country": "KH",
         "source": payload,
         "wants_updates": "on",
+        "started": make_stamp(time.time() - 60),  # filled in over a minute
     }
 
 
@@ -170,6 +173,7 @@ def supporters(petition):
         signature = sign_petition(
             petition=petition,
             consent_wording=consent.updates_wording(),
+            client_ip=f"198.51.100.{n}",  # each from its own client, not limited
             **form.cleaned_data,
         )
         if n % 2:

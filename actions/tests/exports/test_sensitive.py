@@ -13,7 +13,7 @@ from actions.exports import services
 from actions.exports.services import SENSITIVE_REFUSAL, SensitivePetition
 from actions.models import Petition, SignatureExport
 from actions.tests.exports.expected import read_csv
-from actions.tests.factories import make_petition, make_signature
+from actions.tests.factories import make_petition, make_signature, petition_change_data
 from campaign.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -283,24 +283,9 @@ def test_a_campaigner_marks_a_petition_sensitive_in_the_admin(
     url = reverse("admin:actions_petition_change", args=[ordinary.pk])
     _as(client, campaigner)
     page = client.get(url)
-    opens_at = ordinary.opens_at
 
     response = client.post(
-        url,
-        {
-            "statement": ordinary.statement_id,
-            "target": ordinary.target_id,
-            "title": ordinary.title,
-            "slug": ordinary.slug,
-            "demand": ordinary.demand,
-            "position": 0,
-            "goal": ordinary.goal,
-            "opens_at_0": opens_at.strftime("%Y-%m-%d"),
-            "opens_at_1": opens_at.strftime("%H:%M:%S"),
-            "state": "open",
-            "sensitive": "on",
-            "retention_days": "30",
-        },
+        url, petition_change_data(ordinary, sensitive="on", retention_days="30")
     )
 
     assert 'name="sensitive"' in page.content.decode()

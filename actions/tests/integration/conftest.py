@@ -168,3 +168,11 @@ def private_redis(tmp_path) -> PrivateRedis:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def outage_stack(run_only, make_stack, private_redis) -> Stack:
+    """A stack on the test's own Redis server, to stop and start again."""
+    stack = run_only(make_stack(redis_url=private_redis.url))
+    yield stack
+    stack.stop()

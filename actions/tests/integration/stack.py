@@ -17,12 +17,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlencode
 
+import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
 
@@ -30,6 +32,8 @@ BIN = Path(sys.executable).parent
 # aiosmtpd logs every SMTP command at INFO.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[^\s/]+/")
+# How soon the site's processes see a change to the block list.
+BLOCKLIST_CACHE_SECONDS = 1
 COUNT_ON_PAGE = re.compile(r"data-count>([\d,]+)<")
 
 
@@ -56,6 +60,24 @@ def wait_until(
             text = message() if callable(message) else message
             raise AssertionError(f"Timed out after {timeout} s waiting for: {text}")
         time.sleep(interval)
+
+
+def post_all_at_once(
+    stack: "Stack", path: str, forms: list[dict[str, str]], *, network: str
+) -> Counter:
+    """POST every form at the same instant, each from a client of its own
+    (``network`` followed by two numbers, e.g. "10.1"), as a crowd signs;
+    how many responses had each status."""
+    start = threading.Barrier(len(forms))
+
+    def post(numbered: tuple[int, dict[str, str]]) -> int:
+        n, form = numbered
+        start.wait(timeout=120)
+        client = f"{network}.{n // 250}.{n % 250}"
+        return stack.post(path, form, forwarded_for=client).status
+
+    with ThreadPoolExecutor(max_workers=len(forms)) as pool:
+        return Counter(pool.map(post, enumerate(forms)))
 
 
 class Mailbox:
@@ -195,6 +217,10 @@ class Stack:
             "FOLLOW_UP_BATCH_SIZE": "50",
             "FOLLOW_UP_RATE": "200",
             "PYTHONUNBUFFERED": "1",
+            # As behind a load balancer: requests may say which client they
+            # come for (request's client_ip), as a crowd comes from many.
+            "TRUSTED_PROXY_COUNT": "1",
+            "ABUSE_BLOCKLIST_CACHE_SECONDS": str(BLOCKLIST_CACHE_SECONDS),
         }
 
     def start(self) -> None:
@@ -236,12 +262,23 @@ class Stack:
         self.processes.clear()
 
     def request(
-        self, method: str, path: str, form: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        *,
+        forwarded_for: str = "",
     ) -> Response:
-        """One request without following redirects, as a script sends it."""
+        """One request without following redirects, as a script sends it.
+
+        ``forwarded_for`` is the X-Forwarded-For header as the load balancer
+        (the one trusted proxy) passes it on: its last entry is the client.
+        """
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            if forwarded_for:
+                headers["X-Forwarded-For"] = forwarded_for
             body = urlencode(form or {}) if method == "POST" else None
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
@@ -256,8 +293,20 @@ class Stack:
     def get(self, path: str) -> Response:
         return self.request("GET", path)
 
-    def post(self, path: str, form: dict[str, str] | None = None) -> Response:
-        return self.request("POST", path, form)
+    def post(
+        self, path: str, form: dict[str, str] | None = None, *, forwarded_for: str = ""
+    ) -> Response:
+        return self.request("POST", path, form, forwarded_for=forwarded_for)
+
+    def queued_tasks(self) -> int:
+        """How many task messages wait in the broker's queues."""
+        broker = redis.Redis.from_url(self.redis_url)
+        return sum(
+            broker.llen(key)
+            for queue in ("transactional", "default", "bulk")
+            for key in broker.scan_iter(f"{queue}*")
+            if broker.type(key) == b"list"
+        )
 
     def children(self, name: str) -> list[int]:
         """The pids of a process's children, e.g. a Celery worker's pool."""

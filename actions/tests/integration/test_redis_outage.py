@@ -18,13 +18,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 SIGNINGS = 100
 
 
-@pytest.fixture
-def outage_stack(run_only, make_stack, private_redis):
-    stack = run_only(make_stack(redis_url=private_redis.url))
-    yield stack
-    stack.stop()
-
-
 def test_signatures_made_while_redis_is_down_get_one_email_each_once_it_is_back(
     outage_stack, private_redis, mailbox, sign_data
 ):

@@ -1,0 +1,31 @@
+"""Helpers for the data migrations that extend a staff role. The migration
+loader skips modules whose name starts with an underscore."""
+
+from django.contrib.auth.management import create_permissions
+
+
+def grant(apps, group_name: str, codenames: list[str]) -> None:
+    """Give the group these permissions of the actions app (repeat-safe)."""
+    # Permissions are normally made after all migrations ran; the role needs
+    # them now.
+    app_config = apps.get_app_config("actions")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    group, _ = Group.objects.get_or_create(name=group_name)
+    group.permissions.add(*_permissions(apps, codenames))
+
+
+def revoke(apps, group_name: str, codenames: list[str]) -> None:
+    Group = apps.get_model("auth", "Group")
+    group = Group.objects.filter(name=group_name).first()
+    if group is not None:
+        group.permissions.remove(*_permissions(apps, codenames))
+
+
+def _permissions(apps, codenames: list[str]):
+    Permission = apps.get_model("auth", "Permission")
+    return Permission.objects.filter(
+        content_type__app_label="actions", codename__in=codenames
+    )
