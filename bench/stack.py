@@ -218,6 +218,7 @@ def preflight(port: int, slugs: dict[str, str], tag: str) -> None:
             "email": f"{tag}@example.org",
             "country": "KH",
             "source": "bench",
+            "started": slugs["stamp"],  # not too fast (actions.abuse.stamp)
         }
     )
     got, headers, _ = fetch(port, "POST", f"/petitions/{slugs['petition']}/", form)
