@@ -37,11 +37,11 @@ SOURCES = ["newsletter", "twitter", "", "partner", "facebook", "sms"]
 SEED = """
 INSERT INTO actions_signature (petition_id, first_name, last_name, email,
     canonical_email, country, wants_updates, consent_version, source, client_hash,
-    state, created_at, confirmed_at, emails_queued)
+    suspect_reason, state, created_at, confirmed_at, emails_queued)
 SELECT %(petition)s, 'Bench', n::text, 'bench' || n || '@example.net',
     'bench' || n || '@example.net',
     (%(countries)s::text[])[1 + (n::bigint * 7919) %% 25], false, '',
-    (%(sources)s::text[])[1 + n %% 6], '',
+    (%(sources)s::text[])[1 + n %% 6], '', '',
     CASE WHEN n %% 10 = 0 THEN 'pending' ELSE 'confirmed' END,
     now() - (n %% 120) * interval '1 day',
     CASE WHEN n %% 10 = 0 THEN NULL ELSE now() - (n %% 120) * interval '1 day' END,

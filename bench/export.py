@@ -71,7 +71,7 @@ WHERE u.username = 'bench' AND g.name = 'Reports';
 SEED_SIGNATURES = """
 INSERT INTO actions_signature (petition_id, first_name, last_name, email,
     canonical_email, country, wants_updates, consent_version, source, client_hash,
-    state, created_at, confirmed_at, invalidated_at, emails_queued)
+    suspect_reason, state, created_at, confirmed_at, invalidated_at, emails_queued)
 SELECT p.id,
     (ARRAY['Ada', '=HYPERLINK("http://x")', 'សុខ', 'Aung', 'Marie-Claire',
            '+Plus', 'O''Neil, Jr.', 'Thandiwe', 'Sok', 'Min'])[1 + n %% 10],
@@ -82,7 +82,7 @@ SELECT p.id,
     n %% 2 = 0,
     CASE WHEN n %% 2 = 0 THEN '2026-11-updates-v1' ELSE '' END,
     (ARRAY['', 'newsletter', 'social', '-dash'])[1 + n %% 4],
-    '',
+    '', '',
     CASE WHEN n %% 5 = 0 THEN 'pending' ELSE 'confirmed' END,
     timestamptz '2026-01-01' + n * interval '1 second' + (n %% 997) * interval '1 us',
     CASE WHEN n %% 5 = 0 THEN NULL

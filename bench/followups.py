@@ -102,11 +102,12 @@ def seed_signers(database_url: str, petition_slug: str, count: int) -> int:
         conn.execute(
             "INSERT INTO actions_signature (petition_id, first_name, last_name, "
             "email, canonical_email, country, wants_updates, consent_version, "
-            "source, client_hash, state, created_at, confirmed_at, emails_queued) "
+            "source, client_hash, suspect_reason, state, created_at, confirmed_at, "
+            "emails_queued) "
             "SELECT %(petition)s, 'Reader' || n, 'Bench', "
             f"'{FOLLOW_UP_PREFIX}' || n || '@example.org', "
             f"'{FOLLOW_UP_PREFIX}' || n || '@example.org', 'KH', true, 'bench', "
-            "'bench', '', 'confirmed', now() - interval '1 day', "
+            "'bench', '', '', 'confirmed', now() - interval '1 day', "
             "now() - interval '1 day', 1 FROM generate_series(1, %(count)s) n",
             {"petition": petition_id, "count": count},
         )
