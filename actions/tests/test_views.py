@@ -5,7 +5,7 @@ import pytest
 from django.core import signing
 from django.core.cache import caches
 from django.test import override_settings
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from actions.followups.services import make_unsubscribe_token
@@ -17,6 +17,7 @@ from actions.services import (
     make_confirmation_token,
 )
 from actions.tests.factories import make_petition, make_signature
+from campaign.tests.public_urls import public_url_names
 from statements.models import Statement
 from statements.tests.factories import make_statement, make_topic
 
@@ -240,22 +241,6 @@ def test_a_closed_petition_page_says_it_is_closed(client, statement):
     assert "Sign the petition" not in content
 
 
-def _public_url_names() -> set[str]:
-    """Every URL name outside the admin (and the mail provider's webhook)."""
-
-    def walk(resolver, namespace: str | None) -> set[str]:
-        names = set()
-        for pattern in resolver.url_patterns:
-            if isinstance(pattern, URLResolver):
-                if pattern.app_name != "admin":
-                    names |= walk(pattern, pattern.namespace or namespace)
-            elif pattern.name:
-                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
-        return names
-
-    return walk(get_resolver(), None) - {"mailgun_tracking_webhook"}
-
-
 def test_no_public_page_sets_a_cookie(client, petition, sign_data):
     topic = make_topic()
     petition.statement.topics.add(topic)
@@ -314,7 +299,7 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
             ("get", reverse("actions:your_data_erased"), None)
         ],
     }
-    assert set(visits) == _public_url_names()  # a new page must be added here
+    assert set(visits) == public_url_names()  # a new page must be added here
 
     cookies = {}
     for requests in visits.values():

@@ -9,10 +9,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from actions.followups.services import make_unsubscribe_token
+from actions.privacy.services import make_data_token
 from actions.services import make_confirmation_token
 from actions.tests.factories import make_petition, make_signature
 from actions.tests.integration.test_browser import chromium_page
 from campaign.tests.otp import current_code
+from campaign.tests.public_urls import public_url_names
 from campaign.twofactor import enrol_totp_device
 from statements.tests.factories import make_quote, make_topic
 
@@ -33,29 +36,56 @@ HEADERS = {
 }
 
 
+# Not pages a browser shows: a POST-only URL (Chromium shows no page for its
+# empty 405) and a download. Their headers are read from a plain request.
+NOT_SHOWN = {"actions:resend", "actions:your_data_json"}
+
+
 def _public_urls() -> dict[str, str]:
-    """One URL of each public page (rows made before the browser starts)."""
+    """One URL of each public page, by URL name (rows made before the browser
+    starts); a few pages twice, in another state."""
     petition = make_petition()
     statement = petition.statement
     topic = make_topic()
     statement.topics.add(topic)
     make_quote(statement, is_pull_quote=True)
     signature = make_signature(petition)
+    unsubscribe = make_unsubscribe_token(signature.pk)
+    data = make_data_token(make_signature(petition).pk)
     slug = petition.slug
-    return {
-        "home": reverse("statements:home"),
-        "home, page 2": reverse("statements:home") + "?page=2",
-        "statement": statement.get_absolute_url(),
-        "statement with a source": statement.get_absolute_url() + "?source=mail",
-        "topic": reverse("statements:topic_detail", args=[topic.slug]),
-        "sign": reverse("actions:sign", args=[slug]),
-        "check email": reverse("actions:check_email", args=[slug]),
-        "confirm": reverse(
+    urls = {
+        "healthz": reverse("healthz"),
+        "statements:home": reverse("statements:home"),
+        "statements:statement_detail": statement.get_absolute_url(),
+        "statements:topic_detail": reverse(
+            "statements:topic_detail", args=[topic.slug]
+        ),
+        "actions:sign": reverse("actions:sign", args=[slug]),
+        "actions:check_email": reverse("actions:check_email", args=[slug]),
+        "actions:confirm": reverse(
             "actions:confirm", args=[slug, make_confirmation_token(signature)]
         ),
+        # POST only: its 405 must carry the headers too.
+        "actions:resend": reverse("actions:resend", args=[slug]),
+        "actions:thanks": reverse("actions:thanks", args=[slug]),
+        "actions:count": reverse("actions:count", args=[slug]),
+        "actions:unsubscribe": reverse("actions:unsubscribe", args=[unsubscribe]),
+        "actions:email_preferences": reverse(
+            "actions:email_preferences", args=[unsubscribe]
+        ),
+        "actions:your_data": reverse("actions:your_data"),
+        "actions:your_data_sent": reverse("actions:your_data_sent"),
+        "actions:your_data_erased": reverse("actions:your_data_erased"),
+        "actions:your_data_copy": reverse("actions:your_data_copy", args=[data]),
+        "actions:your_data_json": reverse("actions:your_data_json", args=[data]),
+    }
+    assert set(urls) == public_url_names()  # a new public page must be added here
+    return urls | {
+        "home, page 2": reverse("statements:home") + "?page=2",
+        "statement with a source": statement.get_absolute_url() + "?source=mail",
         "confirm, bad link": reverse("actions:confirm", args=[slug, "not-a-token"]),
-        "thanks": reverse("actions:thanks", args=[slug]),
-        "count": reverse("actions:count", args=[slug]),
+        "unsubscribe, bad link": reverse("actions:unsubscribe", args=["bad"]),
+        "your data, bad link": reverse("actions:your_data_copy", args=["bad"]),
         "not found": "/no-such-page/",
     }
 
@@ -92,8 +122,9 @@ def test_every_public_page_has_the_headers_and_a_fresh_nonce(stack):
         devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
         for name, path in urls.items():
             nonces = []
+            fetch = page.request.get if name in NOT_SHOWN else page.goto
             for _ in range(2):  # the second is served from the page cache
-                response = page.goto(stack.url + path)
+                response = fetch(stack.url + path)
                 found = _check(response)
                 if isinstance(found, list):
                     problems.setdefault(name, []).extend(found)
@@ -101,7 +132,7 @@ def test_every_public_page_has_the_headers_and_a_fresh_nonce(stack):
                     nonces.append(found)
             if len(nonces) == 2 and nonces[0] == nonces[1] and nonces[0]:
                 problems.setdefault(name, []).append("the nonce repeated")
-        page.goto(stack.url + urls["statement"])
+        page.goto(stack.url + urls["statements:statement_detail"])
         scripts = page.evaluate("() => document.querySelectorAll('script').length")
 
     assert problems == {}
