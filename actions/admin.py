@@ -21,6 +21,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from actions import dashboard
+from actions.abuse import services as abuse_services
 from actions.abuse.admin import AbuseSettingsInline
 from actions.exports import views as export_views
 from actions.exports.services import AUDIT_PERMISSION, download_token, may_export
@@ -176,6 +177,33 @@ class SignatureAdmin(ReadOnlyAdmin):
     list_per_page = 50
     ordering = ["-created_at"]
     change_list_template = "admin/actions/signature/change_list.html"
+    actions = ["release_suspects"]
+
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("actions.invalidate_signature")
+
+    @admin.action(
+        description=_("Release selected suspect signatures (they get a confirmation)"),
+        permissions=["release"],
+    )
+    def release_suspects(
+        self, request: HttpRequest, queryset: QuerySet[Signature]
+    ) -> None:
+        released = abuse_services.release_suspects(
+            signatures=queryset, user_id=request.user.pk
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d suspect signature released: its confirmation email "
+                "is on its way.",
+                "%(count)d suspect signatures released: their confirmation "
+                "emails are on their way.",
+                released,
+            )
+            % {"count": released},
+            messages.SUCCESS if released else messages.WARNING,
+        )
 
     def get_urls(self) -> list:
         export = self.admin_site.admin_view(export_views.export_signatures)

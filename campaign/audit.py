@@ -31,6 +31,7 @@ SIGNER_VIEWS = {
     "download": _("an export's download"),
 }
 INVALIDATED = "invalidated"
+RELEASED = "released"
 ROLE_MODELS = Q(content_type__app_label="auth") | Q(content_type__app_label="otp_totp")
 
 
@@ -52,6 +53,14 @@ def record_invalidation(
         user_id=user_id,
         obj=obj,
         message={INVALIDATED: {"signatures": signatures, "filters": filters}},
+    )
+
+
+def record_release(*, user_id: int, obj: Model, signatures: int) -> LogEntry:
+    """Write to the audit log that ``user_id`` released ``signatures`` suspect
+    signatures of ``obj`` (a petition). One row a call."""
+    return _record(
+        user_id=user_id, obj=obj, message={RELEASED: {"signatures": signatures}}
     )
 
 
@@ -163,6 +172,14 @@ class AuditLogAdmin(SuperuserOnlyAdmin):
                 "Invalidated %(count)d signatures (%(filters)s)",
                 count,
             ) % {"count": count, "filters": filters}
+        released = _logged(entry, RELEASED)
+        if released is not None:
+            count = int(released.get("signatures", 0))
+            return ngettext(
+                "Released %(count)d suspect signature",
+                "Released %(count)d suspect signatures",
+                count,
+            ) % {"count": count}
         change = entry.get_change_message()
         if entry.is_addition():
             return change or gettext("Added.")

@@ -10,8 +10,8 @@ from django.db.models.functions import Coalesce, StrIndex, Substr, TruncHour
 from django.utils import timezone
 
 from actions.abuse.models import SignatureFlag
-from actions.models import Petition, Signature
-from actions.services import add_to_count, forget_count
+from actions.models import OutboundEmail, Petition, Signature
+from actions.services import add_to_count, forget_count, queue_email
 from campaign import audit
 
 State = Signature.State
@@ -101,6 +101,37 @@ def invalidate_signatures(*, signature_filter: SignatureFilter, user_id: int) ->
             filters=signature_filter.describe(),
         )
     return uncounted + counted
+
+
+@transaction.atomic
+def release_suspects(*, signatures: QuerySet[Signature], user_id: int) -> int:
+    """Give suspect signatures that staff judged genuine (a rally behind one
+    address, a slow reader's old form) the ordinary path: pending, with their
+    confirmation email, to be counted once their owner confirms. Keeps when
+    and why each was suspect. Others in ``signatures`` are left alone;
+    repeat-safe. Returns how many it released, each logged in the audit log.
+    """
+    suspects = list(
+        signatures.filter(state=State.SUSPECT).select_for_update().order_by("pk")
+    )
+    per_petition: dict[int, int] = {}
+    for signature in suspects:
+        Signature.objects.filter(pk=signature.pk).update(
+            state=State.PENDING, emails_queued=F("emails_queued") + 1
+        )
+        queue_email(
+            kind=OutboundEmail.Kind.CONFIRM,
+            to_email=signature.email,
+            signature=signature,
+        )
+        petition_id = signature.petition_id
+        per_petition[petition_id] = per_petition.get(petition_id, 0) + 1
+    # Logged per petition, with no signer's data: the log outlives erasure.
+    for petition in Petition.objects.filter(pk__in=per_petition):
+        audit.record_release(
+            user_id=user_id, obj=petition, signatures=per_petition[petition.pk]
+        )
+    return len(suspects)
 
 
 def flag_busy_sources(*, now: datetime | None = None) -> int:

@@ -257,3 +257,54 @@ def test_the_audit_log_shows_the_invalidation(admin_client, petition):
 
     assert "Invalidated 1 signature (as_of=" in page
     assert "email_domain=bots.example" in page
+
+
+SIGNATURES = reverse("admin:actions_signature_changelist")
+
+
+def test_an_administrator_releases_a_suspect_signature_from_the_list(
+    admin_client, petition, mailoutbox, django_capture_on_commit_callbacks
+):
+    suspect = make_signature(
+        petition,
+        email="rally@example.org",
+        state="suspect",
+        suspect_reason="burst_limit",
+        suspected_at=timezone.now(),
+    )
+    listing = admin_client.get(SIGNATURES).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            SIGNATURES,
+            {"action": "release_suspects", "_selected_action": [suspect.pk]},
+            follow=True,
+        )
+
+    assert 'value="release_suspects"' in listing
+    assert "1 suspect signature released" in response.content.decode()
+    suspect.refresh_from_db()
+    assert suspect.state == "pending"
+    assert [m.to[0] for m in mailoutbox] == ["rally@example.org"]
+    audit = admin_client.get(AUDIT).content.decode()
+    assert "Released 1 suspect signature" in audit
+
+
+def test_reports_see_signatures_but_cannot_release_them(client, reports, petition):
+    suspect = make_signature(
+        petition,
+        state="suspect",
+        suspect_reason="honeypot",
+        suspected_at=timezone.now(),
+    )
+    listing = client.get(SIGNATURES)
+
+    response = client.post(
+        SIGNATURES, {"action": "release_suspects", "_selected_action": [suspect.pk]}
+    )
+
+    assert listing.status_code == 200
+    assert "release_suspects" not in listing.content.decode()
+    assert response.status_code in {200, 302}
+    suspect.refresh_from_db()
+    assert suspect.state == "suspect"

@@ -11,6 +11,7 @@ from actions.abuse.services import (
     flag_busy_sources,
     invalidate_signatures,
     preview_invalidation,
+    release_suspects,
 )
 from actions.models import Signature
 from actions.services import confirm_signature, confirmed_counts
@@ -41,6 +42,36 @@ def _suspect(petition, **fields) -> Signature:
         suspected_at=NOW,
         **fields,
     )
+
+
+# release
+
+
+def test_released_suspects_become_pending_get_their_confirmation_and_then_count(
+    petition, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    rally = [_suspect(petition, email=f"rally{n}@example.org") for n in range(2)]
+    pending = make_signature(petition, email="pending@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        released = release_suspects(
+            signatures=Signature.objects.all(), user_id=staff.pk
+        )
+    again = release_suspects(signatures=Signature.objects.all(), user_id=staff.pk)
+    for signature in rally:
+        signature.refresh_from_db()
+        confirm_signature(signature=signature)
+
+    assert (released, again) == (2, 0)
+    assert sorted(m.to[0] for m in mailoutbox) == [s.email for s in rally]
+    assert petition.confirmed_count() == 2
+    # When and why it was suspect stay on the row; the pending one is untouched.
+    assert {(s.suspect_reason, s.suspected_at) for s in rally} == {("honeypot", NOW)}
+    pending.refresh_from_db()
+    assert (pending.state, pending.emails_queued) == (State.PENDING, 0)
+    entry = LogEntry.objects.get()
+    assert json.loads(entry.change_message) == [{"released": {"signatures": 2}}]
+    assert "rally" not in entry.object_repr + entry.change_message
 
 
 # invalidation
