@@ -1,7 +1,9 @@
 """Workflows of the abuse controls: hourly flags and invalidation by filter."""
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from actions.abuse.models import SignatureFlag
 from actions.models import OutboundEmail, Petition, Signature
-from actions.services import add_to_count, forget_count, queue_email
+from actions.services import add_to_count, enqueue_email, forget_count
 from campaign import audit
 
 State = Signature.State
@@ -114,19 +116,17 @@ def release_suspects(*, signatures: QuerySet[Signature], user_id: int) -> int:
     suspects = list(
         signatures.filter(state=State.SUSPECT).select_for_update().order_by("pk")
     )
-    per_petition: dict[int, int] = {}
-    for signature in suspects:
-        Signature.objects.filter(pk=signature.pk).update(
-            state=State.PENDING, emails_queued=F("emails_queued") + 1
-        )
-        queue_email(
-            kind=OutboundEmail.Kind.CONFIRM,
-            to_email=signature.email,
-            signature=signature,
-        )
-        petition_id = signature.petition_id
-        per_petition[petition_id] = per_petition.get(petition_id, 0) + 1
+    Signature.objects.filter(pk__in=[s.pk for s in suspects]).update(
+        state=State.PENDING, emails_queued=F("emails_queued") + 1
+    )
+    emails = OutboundEmail.objects.bulk_create(
+        OutboundEmail(kind=OutboundEmail.Kind.CONFIRM, to_email=s.email, signature=s)
+        for s in suspects
+    )
+    for email in emails:
+        transaction.on_commit(partial(enqueue_email, email.pk), robust=True)
     # Logged per petition, with no signer's data: the log outlives erasure.
+    per_petition = Counter(signature.petition_id for signature in suspects)
     for petition in Petition.objects.filter(pk__in=per_petition):
         audit.record_release(
             user_id=user_id, obj=petition, signatures=per_petition[petition.pk]
