@@ -12,8 +12,8 @@ from actions.abuse import blocklist
 from actions.abuse.stamp import make_stamp
 from actions.tests.factories import make_petition
 from campaign.celery import app as celery_app
-from campaign.tests.otp import log_in_verified
-from campaign.twofactor import enrol_totp_device
+from staff.tests.otp import log_in_verified
+from staff.twofactor import enrol_totp_device
 from statements.tests.factories import make_statement
 
 # Property-based tests: a quick run by default, many more examples with

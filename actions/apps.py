@@ -3,14 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ActionsConfig(AppConfig):
+    """Calls to action, petitions and their signatures: signing, confirming
+    and counting. The features around them are apps of their own inside this
+    package (actions.outbox, actions.followups, ...)."""
+
     name = "actions"
     verbose_name = _("Calls to action")
-
-    def ready(self) -> None:
-        from anymail.signals import tracking
-
-        from actions import signals
-
-        tracking.connect(
-            signals.record_tracking_event, dispatch_uid="actions.record_tracking_event"
-        )

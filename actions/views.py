@@ -8,16 +8,18 @@ from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_http_methods, require_safe
 
 from actions import services
-from actions.decorators import same_origin_post
-from actions.forms import ResendForm, SignatureForm, clean_source
+from actions.consent import services as consent
+from actions.core.decorators import same_origin_post
+from actions.core.forms import clean_source
+from actions.counts import confirmed_counts
+from actions.forms import ResendForm, SignatureForm
 from actions.models import Petition, Signature
-from actions.privacy import consent
 from campaign.clientip import client_ip
 
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
     """What a page shows for each petition: its count, progress and form."""
-    counts = services.confirmed_counts(p.pk for p in petitions)
+    counts = confirmed_counts(p.pk for p in petitions)
     return [
         {
             "petition": petition,
@@ -61,7 +63,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             services.sign_petition(
                 petition=petition,
-                consent_wording=consent.updates_wording(),
+                consent_wording=consent.updates_wording(
+                    SignatureForm.base_fields["wants_updates"].label
+                ),
                 client_ip=client_ip(request),
                 **form.cleaned_data,
             )
@@ -132,7 +136,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
 def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
     """The confirmed count as JSON; a CDN may serve it for a few seconds."""
     petition = _public_petition(slug)
-    count = services.confirmed_counts([petition.pk])[petition.pk]
+    count = confirmed_counts([petition.pk])[petition.pk]
     response = JsonResponse(
         {
             "petition": petition.slug,

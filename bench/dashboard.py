@@ -25,9 +25,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from actions.dashboard import petition_dashboard  # noqa: E402
+from actions.counts import add_to_count  # noqa: E402
+from actions.dashboard.services import petition_dashboard  # noqa: E402
 from actions.models import Petition, Target  # noqa: E402
-from actions.services import add_to_count  # noqa: E402
 from statements.models import Statement  # noqa: E402
 
 SLUG = "bench-dashboard"

@@ -21,8 +21,9 @@ django.setup()
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from actions.abuse.models import AbuseSettings  # noqa: E402
 from actions.abuse.stamp import make_stamp  # noqa: E402
-from actions.models import AbuseSettings, Petition, Target  # noqa: E402
+from actions.models import Petition, Target  # noqa: E402
 from statements.models import Quote, Statement, Topic  # noqa: E402
 
 STATEMENT_SLUG = "bench-cancel-the-visit"

@@ -1,11 +1,15 @@
 from django.contrib.admin.apps import AdminConfig
 
+from campaign.celery import app as celery_app
+
 
 class CampaignAdminConfig(AdminConfig):
-    """Django's admin on a site that requires a second factor, with the audit log."""
+    """Django's admin on a site that requires a second factor (staff.site)."""
 
-    default_site = "campaign.admin.CampaignAdminSite"
+    default_site = "staff.site.CampaignAdminSite"
 
     def ready(self) -> None:
         super().ready()
-        from campaign import audit  # noqa: F401  registers the audit log
+        # Every app's tasks registered in every process, web ones included:
+        # services enqueue tasks by name (actions.core.enqueue).
+        celery_app.autodiscover_tasks(force=True)

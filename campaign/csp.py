@@ -8,27 +8,34 @@ placeholder (``{{ csp_nonce }}`` from :func:`nonce_placeholder`), and
 :class:`NonceMiddleware`, which runs outside the cache on every response,
 replaces it with this response's own nonce, the one Django's
 ``ContentSecurityPolicyMiddleware`` puts in the header. Cached HTML never holds
-a real nonce. The placeholder is random per process, so text a campaigner or a
-supporter writes cannot contain it.
+a real nonce. The placeholder is the same in every process (a page cached by
+one, in a shared cache, may be served by another) and derived from the secret
+key, so text a campaigner or a supporter writes cannot contain it.
 
 Every path under the admin gets ``settings.ADMIN_CSP`` instead of
 ``settings.SECURE_CSP``.
 """
 
-import secrets
 from collections.abc import Callable
+from functools import cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
-PLACEHOLDER = f"csp-nonce-{secrets.token_hex(16)}"
-_PLACEHOLDER_BYTES = PLACEHOLDER.encode("ascii")
+
+@cache
+def placeholder() -> str:
+    """What templates write for the nonce: the same in every process, and
+    unguessable without the secret key."""
+    digest = salted_hmac("campaign.csp.placeholder", "nonce", algorithm="sha256")
+    return "csp-nonce-" + digest.hexdigest()[:32]
 
 
 def nonce_placeholder(request: HttpRequest) -> dict[str, str]:
     """Context processor: ``csp_nonce`` for templates, replaced per response."""
-    return {"csp_nonce": PLACEHOLDER}
+    return {"csp_nonce": placeholder()}
 
 
 class NonceMiddleware:
@@ -51,10 +58,9 @@ class NonceMiddleware:
         if not _is_html(response):
             return response
         nonce = str(request._csp_nonce)  # generates it, so the header carries it
-        if _PLACEHOLDER_BYTES in response.content:
-            response.content = response.content.replace(
-                _PLACEHOLDER_BYTES, nonce.encode("ascii")
-            )
+        marker = placeholder().encode("ascii")
+        if marker in response.content:
+            response.content = response.content.replace(marker, nonce.encode("ascii"))
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response

@@ -5,14 +5,18 @@ from django.core.mail.backends.console import EmailBackend
 
 
 class ReadableConsoleBackend(EmailBackend):
-    """Prints headers and the plain-text body undecorated.
+    """Prints the headers and the plain-text part of the very bytes that
+    would be sent (see actions.core.mail), decoded.
 
     The stock console backend prints the raw MIME source, whose
     quoted-printable line breaks cut the confirmation link in two.
     """
 
     def write_message(self, message: EmailMessage) -> None:
+        parsed = message.message()
+        plain = parsed.get_body(preferencelist=("plain",))
+        text = plain.get_content() if plain is not None else ""
         self.stream.write(
-            f"From: {message.from_email}\nTo: {', '.join(message.to)}\n"
-            f"Subject: {message.subject}\n\n{message.body}\n{'-' * 79}\n"
+            f"From: {parsed['From']}\nTo: {parsed['To']}\n"
+            f"Subject: {parsed['Subject']}\n\n{text}\n{'-' * 79}\n"
         )

@@ -89,6 +89,16 @@ INSTALLED_APPS = [
     "axes",
     "statements",
     "actions",
+    # The features of calls to action, each an app of its own (its models,
+    # admin, tasks and migrations); see docs/architecture.md.
+    "actions.outbox",
+    "actions.suppressions",
+    "actions.consent",
+    "actions.abuse",
+    "actions.followups",
+    "actions.exports",
+    "actions.privacy",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +215,11 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Export files: private, built by a worker on one host and downloaded
+    # through a web process on another, so every host must see the same
+    # storage: a shared file system (MEDIA_ROOT/exports) or object storage
+    # through django-storages (docs/operations.md).
+    "exports": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -269,7 +284,10 @@ elif ANYMAIL_PROVIDER:
         f"ANYMAIL_PROVIDER={ANYMAIL_PROVIDER!r} is not supported; use 'mailgun'."
     )
 
-# Signing and confirmation.
+# Signing and confirmation. On PostgreSQL a new signature, its confirmation
+# email and its consent record go in one statement (actions.insert); 0 turns
+# that off for the plain inserts in one transaction.
+SIGNING_SINGLE_STATEMENT = env_bool("SIGNING_SINGLE_STATEMENT", True)
 CONFIRMATION_MAX_AGE = env_int("CONFIRMATION_MAX_AGE", 14 * 24 * 3600)
 MAX_EMAILS_PER_SIGNATURE = 5
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from actions.models import Petition
-from campaign.audit import log_state_change
+from staff.audit import log_state_change
 from statements.models import Quote, Statement, Topic
 from statements.views import render_statement
 

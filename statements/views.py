@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_safe
 
-from actions.forms import clean_source
+from actions.core.forms import clean_source
 from actions.views import petition_cards
 from statements.models import Statement, Topic
 from statements.services import render_markdown

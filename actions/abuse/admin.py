@@ -26,7 +26,7 @@ from actions.abuse import blocklist, services
 from actions.abuse.forms import AbuseSettingsForm, BlockListEntryForm, InvalidateForm
 from actions.abuse.models import AbuseSettings, BlockListEntry, SignatureFlag
 from actions.models import Signature
-from campaign.admin import ReadOnlyAdmin
+from staff.admin_base import ReadOnlyAdmin
 
 INVALIDATE_PERMISSION = "actions.invalidate_signature"
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
@@ -131,9 +131,7 @@ class SignatureFlagAdmin(ReadOnlyAdmin):
             "form": form,
             **(_preview(form) if form.is_bound and form.is_valid() else {}),
         }
-        return TemplateResponse(
-            request, "admin/actions/signature/invalidate.html", context
-        )
+        return TemplateResponse(request, "admin/abuse/invalidate.html", context)
 
 
 def _preview(form: InvalidateForm) -> dict:

@@ -1,18 +1,19 @@
 """The block list: address ranges, email domains and email addresses.
 
 Signing checks every attempt against it without asking the database: each
-process keeps the list in memory, compiled for quick lookups, and reads it
-again after ``settings.ABUSE_BLOCKLIST_CACHE_SECONDS``. A new entry therefore
-takes effect within those seconds everywhere (at once in the process that
-saved it).
+process keeps the list, compiled for quick lookups, in its short-lived row
+cache (``caches["rows"]``, the one mechanism for such per-process caches) and
+reads it again after ``settings.ABUSE_BLOCKLIST_CACHE_SECONDS``. A new entry
+therefore takes effect within those seconds everywhere (at once in the
+process that saved it).
 """
 
 import ipaddress
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import caches
 
 from actions.abuse.models import BlockListEntry
 from actions.models import Signature
@@ -79,20 +80,18 @@ def compile_entries(entries: Iterable[tuple[str, str]]) -> BlockList:
     )
 
 
-class _Memo:
-    loaded_at: float = float("-inf")
-    block_list: BlockList = BlockList()
+CACHE_KEY = "abuse-blocklist"
 
 
 def current() -> BlockList:
     """This process's copy of the block list, read again when it is stale."""
-    now = time.monotonic()
-    if now - _Memo.loaded_at > settings.ABUSE_BLOCKLIST_CACHE_SECONDS:
-        entries = BlockListEntry.objects.values_list("kind", "value")
-        _Memo.block_list, _Memo.loaded_at = compile_entries(entries), now
-    return _Memo.block_list
+    return caches["rows"].get_or_set(
+        CACHE_KEY,
+        lambda: compile_entries(BlockListEntry.objects.values_list("kind", "value")),
+        settings.ABUSE_BLOCKLIST_CACHE_SECONDS,
+    )
 
 
 def forget() -> None:
     """Read the block list again at the next signing (after a change here)."""
-    _Memo.loaded_at = float("-inf")
+    caches["rows"].delete(CACHE_KEY)

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from actions.abuse.models import AbuseSettings, BlockListEntry
 from actions.abuse.services import SignatureFilter
+from actions.core.canonical import canonical_email
 from actions.models import Petition, Signature
-from actions.services import canonical_email
 
 Kind = BlockListEntry.Kind
 # Wider ranges than these are refused: one slip would make every signature

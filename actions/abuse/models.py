@@ -1,7 +1,4 @@
-"""Abuse settings per petition, the block list and the hourly flags.
-
-Imported at the end of actions.models, so Django sees them as that app's.
-"""
+"""Abuse settings per petition, the block list and the hourly flags."""
 
 from dataclasses import dataclass
 

@@ -3,7 +3,6 @@
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -12,9 +11,10 @@ from django.db.models.functions import Coalesce, StrIndex, Substr, TruncHour
 from django.utils import timezone
 
 from actions.abuse.models import SignatureFlag
-from actions.models import OutboundEmail, Petition, Signature
-from actions.services import add_to_count, enqueue_email, forget_count
-from campaign import audit
+from actions.counts import add_to_count, forget_count
+from actions.models import Petition, Signature
+from actions.outbox.services import queue_confirmations
+from staff import audit
 
 State = Signature.State
 
@@ -119,12 +119,7 @@ def release_suspects(*, signatures: QuerySet[Signature], user_id: int) -> int:
     Signature.objects.filter(pk__in=[s.pk for s in suspects]).update(
         state=State.PENDING, emails_queued=F("emails_queued") + 1
     )
-    emails = OutboundEmail.objects.bulk_create(
-        OutboundEmail(kind=OutboundEmail.Kind.CONFIRM, to_email=s.email, signature=s)
-        for s in suspects
-    )
-    for email in emails:
-        transaction.on_commit(partial(enqueue_email, email.pk), robust=True)
+    queue_confirmations(suspects)
     # Logged per petition, with no signer's data: the log outlives erasure.
     per_petition = Counter(signature.petition_id for signature in suspects)
     for petition in Petition.objects.filter(pk__in=per_petition):

@@ -5,8 +5,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from actions.forms import CountryField, clean_source
-from actions.models import Petition, Signature, SignatureExport
+from actions.core.forms import CountryField, clean_source
+from actions.exports.models import SignatureExport
+from actions.models import Petition, Signature
 
 CONSENT_CHOICES = [
     ("", _("Either")),

@@ -9,15 +9,16 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from actions.core.enqueue import enqueue
+from actions.core.tokens import make_download_token, read_download_token
+from actions.exports.models import SignatureExport, export_storage
 from actions.exports.query import filter_signatures
 from actions.exports.writers import (
     XLSX_MAX_ROWS,
@@ -27,15 +28,15 @@ from actions.exports.writers import (
     write_csv,
     write_xlsx,
 )
-from actions.models import Petition, SignatureExport
-from campaign.audit import record_export, record_signer_view
+from actions.models import Petition
+from staff.audit import record_export, record_signer_view
 
 logger = logging.getLogger(__name__)
 
 EXPORT_PERMISSION = "actions.export_signature"
 # Every audit row, for a role that reviews exports (superusers have it).
-AUDIT_PERMISSION = "actions.view_signatureexport"
-DOWNLOAD_SALT = "actions.export.download"
+AUDIT_PERMISSION = "exports.view_signatureexport"
+BUILD_EXPORT = "actions.tasks.build_signature_export"
 # The filter that keeps sensitive petitions' signers out of an export.
 WITHOUT_SENSITIVE = {"sensitive": "excluded"}
 SENSITIVE_REFUSAL = gettext_lazy(
@@ -106,10 +107,8 @@ def start_export(
 def enqueue_export(export_id: int) -> bool:
     """Hand a queued export to Celery; if the broker is down, mark it failed
     (the user asks again) and return False."""
-    from actions.tasks import build_signature_export
-
     try:
-        build_signature_export.delay(export_id)
+        enqueue(BUILD_EXPORT, export_id)
     except Exception:  # kombu raises several unrelated types when Redis is down
         logger.warning("Broker unavailable; export %s not queued", export_id)
         SignatureExport(pk=export_id).fail(
@@ -179,9 +178,9 @@ def build_file(export_id: int) -> SignatureExport | None:
     with tempfile.TemporaryFile() as file:
         rows = write_export(export, file)
         file.seek(0)
-        name = default_storage.save(export_file_name(export), File(file))
+        name = export_storage().save(export_file_name(export), File(file))
     if not finish(export, rows=rows, file_name=name):
-        default_storage.delete(name)  # a twin run finished first
+        export_storage().delete(name)  # a twin run finished first
     return export
 
 
@@ -221,7 +220,7 @@ def download_name(export: SignatureExport) -> str:
 
 def download_token(export: SignatureExport, *, user: AbstractBaseUser) -> str:
     """A link token for this user and this export, valid EXPORT_LINK_MAX_AGE."""
-    return signing.dumps({"export": export.pk, "user": user.pk}, salt=DOWNLOAD_SALT)
+    return make_download_token(export_id=export.pk, user_id=user.pk)
 
 
 def export_for_download(token: str, *, user: AbstractBaseUser) -> SignatureExport:
@@ -231,13 +230,11 @@ def export_for_download(token: str, *, user: AbstractBaseUser) -> SignatureExpor
     (no permission, or someone else's token or export) or
     SignatureExport.DoesNotExist (gone, not ready or its file deleted).
     """
-    data = signing.loads(
-        token, salt=DOWNLOAD_SALT, max_age=settings.EXPORT_LINK_MAX_AGE
-    )
-    if not may_export(user) or data["user"] != user.pk:
+    export_id, user_id = read_download_token(token)
+    if not may_export(user) or user_id != user.pk:
         raise PermissionDenied
     export = SignatureExport.objects.exclude(file="").get(
-        pk=data["export"], state=SignatureExport.State.DONE
+        pk=export_id, state=SignatureExport.State.DONE
     )
     if export.user_id != user.pk and not user.has_perm(AUDIT_PERMISSION):
         raise PermissionDenied
@@ -255,7 +252,7 @@ def delete_expired_files() -> int:
     ).exclude(file="")
     deleted = 0
     for export in expired.iterator():
-        default_storage.delete(export.file.name)
+        export_storage().delete(export.file.name)
         deleted += export.expire()
     return deleted
 

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from actions.exports import services
 from actions.exports.forms import ExportForm
+from actions.exports.models import SignatureExport
 from actions.exports.writers import TooManyRows
-from actions.models import Petition, Signature, SignatureExport
+from actions.models import Petition, Signature
 
 CONTENT_TYPES = {
     SignatureExport.Format.CSV: "text/csv; charset=utf-8",
@@ -56,7 +57,7 @@ def export_signatures(request: HttpRequest) -> HttpResponse:
         "title": _("Export signatures"),
         "max_rows": settings.EXPORT_MAX_ROWS_PER_REQUEST,
     }
-    return TemplateResponse(request, "admin/actions/signature/export.html", context)
+    return TemplateResponse(request, "admin/exports/export.html", context)
 
 
 def _too_many_rows(exc: TooManyRows) -> str:
@@ -90,7 +91,7 @@ def _deliver(request: HttpRequest, export: SignatureExport) -> HttpResponse:
                 "Its download link appears here when it is ready."
             ),
         )
-        return redirect("admin:actions_signatureexport_changelist")
+        return redirect("admin:exports_signatureexport_changelist")
     if export.format == SignatureExport.Format.CSV:
         response = StreamingHttpResponse(services.stream_csv(export))
     else:
@@ -135,7 +136,7 @@ def _refused(request: HttpRequest, reason: str, status: int) -> HttpResponse:
     }
     return TemplateResponse(
         request,
-        "admin/actions/signatureexport/link_refused.html",
+        "admin/exports/signatureexport/link_refused.html",
         context,
         status=status,
     )

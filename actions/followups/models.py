@@ -1,7 +1,4 @@
-"""Follow-ups, their deliveries and supporters' withdrawals of consent.
-
-Imported at the end of actions.models, so Django sees them as that app's.
-"""
+"""Follow-ups, their deliveries and supporters' withdrawals of consent."""
 
 from django.db import models
 from django.db.models import Q

@@ -1,32 +1,23 @@
 """A follow-up as an email: rendered once per batch, personalised per signer.
 
-Building each message with Django's EmailMessage costs about 3 ms of CPU here
-(the email package parses every header it sets), more than everything else a
-worker does per email. So the templates and the Markdown are rendered once
-per batch with stand-ins for what differs per signer, and each message is a
-string substitution and a fixed MIME layout written out directly.
+The templates and the Markdown are rendered once per batch with stand-ins for
+what differs per signer; each message is then a string substitution, written
+out by the site's one MIME writer (actions.core.mail).
 """
 
-import binascii
 import re
-import secrets
-import uuid
 from dataclasses import dataclass
-from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
-from functools import lru_cache
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.mail import EmailMultiAlternatives
-from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from actions.core.mail import Message, PrebuiltMessage, prebuilt
 from actions.followups.models import FollowUp
 from statements.services import render_markdown
 
@@ -52,8 +43,7 @@ _STAND_INS = {
 }
 # Used in previews and tests, so their links unsubscribe nobody.
 PREVIEW_TOKEN = "preview"
-TEMPLATES = "actions/emails/follow_up"
-DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
+TEMPLATES = "followups/emails/follow_up"
 # A link's address in the cleaned HTML (nh3 and the templates write every
 # attribute in double quotes).
 LINK_ADDRESS = re.compile(r'(?<=\shref=")[^"]*')
@@ -156,70 +146,12 @@ def list_headers(email: Email) -> dict[str, str]:
     }
 
 
-def django_message(email: Email, *, to: str) -> EmailMultiAlternatives:
-    """The same email as a Django message, for mail backends other than SMTP."""
-    message = EmailMultiAlternatives(
-        subject=email.subject, body=email.text, to=[to], headers=list_headers(email)
-    )
-    message.attach_alternative(email.html, "text/html")
-    return message
+def django_message(email: Email, *, to: str) -> PrebuiltMessage:
+    """The same email for mail backends other than SMTP: the very bytes the
+    SMTP path sends (actions.core.mail), with Django's attributes."""
+    return prebuilt(as_message(email), to=to)
 
 
-class MessageWriter:
-    """Writes personalised follow-ups as MIME bytes for SMTP DATA.
-
-    A fixed layout (multipart/alternative, quoted-printable UTF-8 parts) whose
-    only per-message costs are C-speed encodings and a few small strings.
-    """
-
-    def __init__(self, from_email: str) -> None:
-        name, address = parseaddr(from_email)
-        self.envelope_from = address
-        self._from = _header(formataddr((name, address), charset="utf-8"))
-        self._domain = address.rpartition("@")[2] or DNS_NAME.get_fqdn()
-
-    def write(self, email: Email, *, to: str) -> bytes:
-        """The message, dot-stuffed and ending in CRLF, without the final dot."""
-        boundary = "=_" + secrets.token_hex(12)  # "=_" never occurs in QP text
-        head = "".join(
-            f"{name}: {value}\r\n"
-            for name, value in [
-                ("From", self._from),
-                ("To", to),
-                ("Subject", _header(email.subject)),
-                ("Date", formatdate(usegmt=True)),
-                ("Message-ID", f"<{uuid.uuid4().hex}@{self._domain}>"),
-                ("MIME-Version", "1.0"),
-                *list_headers(email).items(),
-                ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
-            ]
-        )
-        message = b"".join(
-            [
-                head.encode("ascii"),
-                f"\r\n--{boundary}\r\n".encode("ascii"),
-                _part("plain", email.text),
-                f"--{boundary}\r\n".encode("ascii"),
-                _part("html", email.html),
-                f"--{boundary}--\r\n".encode("ascii"),
-            ]
-        )
-        return DOT_AT_LINE_START.sub(b"..", message)
-
-
-@lru_cache(maxsize=64)
-def _header(value: str) -> str:
-    if value.isascii() and len(value) < 900:
-        return value
-    return Header(value, "utf-8").encode(linesep="\r\n")
-
-
-def _part(subtype: str, text: str) -> bytes:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"
-    # A CRLF before the first line's end makes b2a_qp break lines with CRLF.
-    body = binascii.b2a_qp(lines.replace("\n", "\r\n").encode(), istext=True)
-    head = (
-        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    )
-    return head.encode("ascii") + body
+def as_message(email: Email) -> Message:
+    """A signer's follow-up as the one writer of emails takes it."""
+    return Message(email.subject, email.text, email.html, list_headers(email))

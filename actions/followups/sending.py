@@ -7,13 +7,14 @@ SMTP transaction. A worker killed before the commit leaves a partial message,
 which the server must discard (RFC 5321, 4.1.1.4), and a row the sweeper
 queues again; killed after both, the row is sent and committed.
 
-On PostgreSQL over TCP the commit is written first but held back in the
-kernel (TCP_CORK) until the end-of-data mark has been written: a worker killed
+On PostgreSQL over TCP on Linux the commit is written first but held back in
+the kernel (TCP_CORK) until the end-of-data mark has been written: a worker killed
 between the two writes has its socket closed by the kernel, which sends the
 commit then. So the email is lost only if the process dies in the
 microseconds between the two system calls, with no other process woken in
 between to take its CPU. With the commit awaited before the mark (other
-databases, or FOLLOW_UP_PIPELINED_COMMIT off) the gap is a round trip:
+databases, platforms without TCP_CORK, a Unix socket, or
+FOLLOW_UP_PIPELINED_COMMIT off) the gap is a round trip:
 bench/followup_kills.py measures both.
 """
 
@@ -28,9 +29,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext
 from psycopg import pq
 
+from actions.core.tokens import make_unsubscribe_token
 from actions.followups import rendering, services, throttle
 from actions.followups.models import FollowUp, FollowUpDelivery
 from actions.followups.rendering import Email
@@ -41,7 +42,6 @@ from actions.followups.transport import (
     Refused,
     SentMark,
     SmtpTransport,
-    Unmarked,
     open_transport,
 )
 
@@ -157,7 +157,7 @@ def deliver_batch(batch: Batch) -> int:
                 for row in chunk:
                     email = draft.personalise(
                         first_name=row.first_name,
-                        token=services.make_unsubscribe_token(row.signature_id),
+                        token=make_unsubscribe_token(row.signature_id),
                     )
                     _send_one(transport, outcomes, row, email)
                     done += 1
@@ -212,11 +212,14 @@ class _Outcomes:
 
     def __init__(self) -> None:
         self.sent = 0
-        # Inside a transaction (tests) there is nothing to pipeline.
+        # Inside a transaction (tests) there is nothing to pipeline; without
+        # a cork to hold the commit back (macOS, a Unix socket) the plain
+        # order is kept: commit awaited, then the end-of-data mark.
         self._pipelined = (
             settings.FOLLOW_UP_PIPELINED_COMMIT
             and connection.vendor == "postgresql"
             and not connection.in_atomic_block
+            and can_cork()
         )
         table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
         self._mark_sent_sql = (
@@ -345,49 +348,27 @@ class _PipelinedMark:
             self.pgconn.exec_(b"ROLLBACK")
 
 
+def can_cork() -> bool:
+    """Whether this platform can hold the commit back on the database's
+    socket: TCP_CORK (Linux) on a TCP connection."""
+    if not hasattr(socket, "TCP_CORK"):
+        return False
+    connection.ensure_connection()
+    sock = socket.socket(fileno=connection.connection.pgconn.socket)
+    try:
+        return sock.family in (socket.AF_INET, socket.AF_INET6)
+    finally:
+        sock.detach()  # the descriptor stays libpq's
+
+
 def _cork(fd: int, on: bool) -> None:
-    """Hold back (or let go) what is written to a TCP socket; a Unix socket
-    has nothing to hold back and is left alone."""
+    """Hold back (or let go) what is written to the database's TCP socket."""
     sock = socket.socket(fileno=fd)
     try:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, int(on))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, int(on))
     finally:
         sock.detach()  # the descriptor stays libpq's
 
 
 def _pq_error(result: "pq.abc.PGresult") -> str:
     return result.error_message.decode(errors="replace") or "no answer"
-
-
-# Previews and tests
-
-
-def sample_first_name(follow_up: FollowUp, *, of_a_signer: bool) -> str:
-    """A first name to preview with: the first recipient's if the viewer may
-    see signers, else a stand-in."""
-    first = of_a_signer and services.recipients(follow_up).order_by("pk").first()
-    return first.first_name if first else gettext("Alex")
-
-
-def preview(follow_up: FollowUp, *, of_a_signer: bool = False) -> Email:
-    """The follow-up as its first recipient would get it (with a stand-in name
-    unless ``of_a_signer``), with links that unsubscribe nobody."""
-    first_name = sample_first_name(follow_up, of_a_signer=of_a_signer)
-    draft = rendering.render_draft(
-        follow_up, count=follow_up.petition.confirmed_count()
-    )
-    return draft.personalise(first_name=first_name, token=rendering.PREVIEW_TOKEN)
-
-
-def send_test(*, follow_up: FollowUp, to_email: str) -> None:
-    """Send the preview to a campaigner the way signers get it, marked as a
-    test, with a stand-in name: it leaves the site, so it names no signer.
-
-    Raises Refused or ConnectionLost when the mail server does not take it.
-    """
-    email = preview(follow_up)
-    subject = gettext("[Test] %(subject)s") % {"subject": email.subject}
-    email = Email(subject, email.text, email.html, email.unsubscribe_url)
-    with open_transport() as transport:
-        transport.send(to=to_email, email=email, mark=Unmarked())

@@ -6,22 +6,23 @@ actions.followups.sending.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from actions.core.enqueue import enqueue, enqueue_on_commit
+from actions.followups import rendering
 from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
 from actions.models import Petition, Signature
-from actions.privacy import consent
-from actions.suppressions import exclude_suppressed
+from actions.suppressions.services import exclude_suppressed
 
 logger = logging.getLogger(__name__)
 
-UNSUBSCRIBE_SALT = "actions.followups.unsubscribe"
+START_FOLLOW_UP = "actions.tasks.start_follow_up"
+SEND_BATCH = "actions.tasks.send_follow_up_batch"
 Trigger = FollowUp.Trigger
 
 
@@ -53,11 +54,9 @@ def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
 
 def schedule(*, follow_up: FollowUp) -> bool:
     """Draft to scheduled; starts at once if it is due. False if not a draft."""
-    from actions.tasks import start_follow_up
-
     if not follow_up.schedule():
         return False
-    start_follow_up.delay_on_commit(follow_up.pk)
+    enqueue_on_commit(START_FOLLOW_UP, follow_up.pk)
     return True
 
 
@@ -126,13 +125,11 @@ def mark_petition_delivered(*, petition: Petition) -> bool:
 
 def start_milestones(*, petition_ids: list[int], trigger: str) -> None:
     """Start these petitions' scheduled follow-ups of this trigger, once committed."""
-    from actions.tasks import start_follow_up
-
     pending = FollowUp.objects.filter(
         petition__in=petition_ids, trigger=trigger, state=FollowUp.State.SCHEDULED
     )
     for pk in pending.values_list("pk", flat=True):
-        start_follow_up.delay_on_commit(pk)
+        enqueue_on_commit(START_FOLLOW_UP, pk)
 
 
 def queue_deliveries(*, follow_up: FollowUp, signatures: QuerySet[Signature]) -> int:
@@ -157,7 +154,7 @@ def queue_deliveries(*, follow_up: FollowUp, signatures: QuerySet[Signature]) ->
         return cursor.rowcount
 
 
-def _queue_recurring(follow_up: FollowUp, *, now) -> int:
+def _queue_recurring(follow_up: FollowUp, *, now: datetime) -> int:
     """Queue a days-after follow-up for signatures whose day has come."""
     cutoff = now - _days(follow_up)
     if cutoff <= follow_up.queued_until:
@@ -177,11 +174,9 @@ def _days(follow_up: FollowUp) -> timedelta:
 def enqueue_batches(follow_up_id: int, count: int) -> int:
     """Hand batches to the bulk queue; how many could be. A broker outage only
     delays them: the sweeper restarts follow-ups whose batches stopped."""
-    from actions.tasks import send_follow_up_batch
-
     for enqueued in range(count):
         try:
-            send_follow_up_batch.delay(follow_up_id)
+            enqueue(SEND_BATCH, follow_up_id)
         except Exception:  # kombu raises several unrelated types when Redis is down
             logger.warning("Broker unavailable; follow-up %s waits", follow_up_id)
             return enqueued
@@ -267,76 +262,49 @@ def progress(follow_up_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-# Unsubscribing
-
-
-def make_unsubscribe_token(signature_id: int) -> str:
-    """A signed, timestamped token naming the signature, for its links."""
-    return _unsubscribe_signer().sign(str(signature_id))
-
-
-def signature_from_unsubscribe_token(token: str) -> Signature:
-    """The signature an unsubscribe link names.
-
-    Raises signing.BadSignature (or its SignatureExpired) or
-    Signature.DoesNotExist.
-    """
-    value = _unsubscribe_signer().unsign(token, max_age=settings.UNSUBSCRIBE_MAX_AGE)
-    if not value.isdigit():
-        raise signing.BadSignature("Not a signature id")
-    return Signature.objects.select_related("petition").get(
-        pk=int(value), anonymised_at=None
-    )
-
-
-def _unsubscribe_signer() -> signing.TimestampSigner:
-    # A plain string value: a follow-up signs one per email, and dumps()'s
-    # JSON and base64 would double the cost.
-    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT)
-
-
-@transaction.atomic
-def withdraw(*, signature: Signature, everything: bool, method: str) -> Withdrawal:
-    """Record that this address wants no more updates about the signature's
-    petition (or any, with everything=True), append it to the consent records
-    and cancel follow-ups queued for it. Repeat-safe; withdrawing from
-    everything again moves its time forward."""
-    now = timezone.now()
-    consent.record_withdrawal(
-        signature_id=signature.pk, everything=everything, form=method
-    )
-    petition = None if everything else signature.petition
-    withdrawal, created = Withdrawal.objects.get_or_create(
-        canonical_email=signature.canonical_email,
-        petition=petition,
-        defaults={"signature": signature, "method": method, "withdrawn_at": now},
-    )
-    if everything and not created:
-        Withdrawal.objects.filter(pk=withdrawal.pk).update(withdrawn_at=now)
-    covered = Signature.objects.filter(canonical_email=signature.canonical_email)
-    if petition is not None:
-        covered = covered.filter(petition=petition)
-    cancel_deliveries(FollowUpDelivery.objects.filter(signature__in=covered))
-    return withdrawal
-
-
-def subscriptions(signature: Signature) -> dict[str, bool]:
-    """Whether this signature's address still gets this petition's updates,
-    and whether it has withdrawn from all updates since signing."""
-    mine = Withdrawal.objects.filter(canonical_email=signature.canonical_email)
-    withdrawn_all = mine.filter(
-        petition__isnull=True, withdrawn_at__gte=signature.created_at
-    ).exists()
-    withdrawn_here = mine.filter(petition=signature.petition_id).exists()
-    return {
-        "consented": signature.wants_updates,
-        "petition": signature.wants_updates and not (withdrawn_here or withdrawn_all),
-        "withdrawn_all": withdrawn_all,
-    }
-
-
 def cancel_deliveries(deliveries: QuerySet[FollowUpDelivery]) -> int:
     # Rows a worker holds are cancelled too: it checks before ending the data.
     return deliveries.filter(
         state__in=[FollowUpDelivery.State.QUEUED, FollowUpDelivery.State.SENDING]
     ).update(state=FollowUpDelivery.State.CANCELLED, cancelled_at=timezone.now())
+
+
+# What a supporter's data holds, and its erasure (actions.privacy)
+
+
+def emails_copy(signature_ids: list[int]) -> list[dict[str, object]]:
+    """The follow-ups sent (or to be sent) to these signatures, oldest first,
+    as a supporter's copy of their data shows them. Reads only."""
+    deliveries = (
+        FollowUpDelivery.objects.filter(signature__in=signature_ids)
+        .select_related("signature", "follow_up__petition__statement")
+        .order_by("created_at", "pk")
+    )
+    drafts: dict[int, rendering.Draft] = {}
+    data = []
+    for delivery in deliveries:
+        follow_up = delivery.follow_up
+        if follow_up.pk not in drafts:
+            count = follow_up.petition.confirmed_count()
+            drafts[follow_up.pk] = rendering.render_draft(follow_up, count=count)
+        email = drafts[follow_up.pk].personalise(
+            first_name=delivery.signature.first_name, token=rendering.PREVIEW_TOKEN
+        )
+        data.append(
+            {
+                "subject": email.subject,
+                "to": delivery.signature.email,
+                "state": delivery.state,
+                "queued_at": delivery.created_at,
+                "sent_at": delivery.sent_at,
+            }
+        )
+    return data
+
+
+def forget_deliveries(signature_ids: list[int]) -> None:
+    """Erase what these signatures' deliveries repeat (SMTP errors quote the
+    address) and cancel those not sent yet."""
+    deliveries = FollowUpDelivery.objects.filter(signature__in=signature_ids)
+    deliveries.update(last_error="")
+    cancel_deliveries(deliveries)

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from django.conf import settings
 from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
-from actions.followups.rendering import Email, MessageWriter, django_message
+from actions.core.mail import writer
+from actions.followups.rendering import Email, as_message, django_message
 
 # smtplib's errors are OSErrors too: a refused login or connection counts as
 # the server being unreachable.
@@ -75,12 +75,12 @@ class SmtpTransport:
 
     def __init__(self, backend: SmtpBackend) -> None:
         self.backend = backend
-        self.writer = MessageWriter(settings.DEFAULT_FROM_EMAIL)
+        self.writer = writer()
 
     def send(self, *, to: str, email: Email, mark: SentMark) -> None:
         """Raises Cancelled, Refused or ConnectionLost."""
         recipient = to if to.isascii() else self.backend.prep_address(to)
-        message = self.writer.write(email, to=recipient)
+        message = self.writer.write(as_message(email), to=recipient)
         try:
             conn = self._connection()
             # Validated ASCII addresses: smtplib's quoting would parse each

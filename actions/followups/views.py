@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from actions.followups import services
+from actions.followups import withdrawals
 from actions.followups.forms import PreferencesForm
 from actions.followups.models import Withdrawal
 from actions.models import Signature
@@ -22,13 +22,13 @@ ONE_CLICK_BODY = "One-Click"
 
 def _signature(token: str) -> Signature | None:
     try:
-        return services.signature_from_unsubscribe_token(token)
+        return withdrawals.signature_from_unsubscribe_token(token)
     except (signing.BadSignature, Signature.DoesNotExist):
         return None
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
-    return render(request, "actions/unsubscribe_invalid.html", status=400)
+    return render(request, "followups/unsubscribe_invalid.html", status=400)
 
 
 @never_cache
@@ -41,13 +41,13 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request)
     context = {"petition": signature.petition, "token": token}
     if request.method == "GET":
-        return render(request, "actions/unsubscribe.html", context)
+        return render(request, "followups/unsubscribe.html", context)
     one_click = request.POST.get("List-Unsubscribe") == ONE_CLICK_BODY
     method = Withdrawal.Method.ONE_CLICK if one_click else Withdrawal.Method.LINK
-    services.withdraw(signature=signature, everything=False, method=method)
+    withdrawals.withdraw(signature=signature, everything=False, method=method)
     if one_click:
         # RFC 8058: no redirect in answer to the mail client's POST.
-        return render(request, "actions/unsubscribed.html", context)
+        return render(request, "followups/unsubscribed.html", context)
     return redirect("actions:email_preferences", token=token)
 
 
@@ -60,7 +60,7 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request)
     form = PreferencesForm(request.POST or None)
     if form.is_valid():
-        services.withdraw(
+        withdrawals.withdraw(
             signature=signature,
             everything=form.cleaned_data["everything"],
             method=Withdrawal.Method.PREFERENCES,
@@ -70,11 +70,11 @@ def email_preferences(request: HttpRequest, token: str) -> HttpResponse:
         "petition": signature.petition,
         "token": token,
         "form": form,
-        "status": services.subscriptions(signature),
+        "status": withdrawals.subscriptions(signature),
     }
     return render(
         request,
-        "actions/email_preferences.html",
+        "followups/email_preferences.html",
         context,
         status=400 if form.errors else 200,
     )

@@ -4,14 +4,29 @@ loader skips modules whose name starts with an underscore."""
 from django.contrib.auth.management import create_permissions
 
 
+# The apps whose models began in the actions app (migration 0011 moved them).
+LABELS = [
+    "actions",
+    "abuse",
+    "consent",
+    "exports",
+    "followups",
+    "outbox",
+    "privacy",
+    "suppressions",
+]
+
+
 def grant(apps, group_name: str, codenames: list[str]) -> None:
-    """Give the group these permissions of the actions app (repeat-safe)."""
+    """Give the group these permissions of the actions app's models, wherever
+    those models live now (repeat-safe)."""
     # Permissions are normally made after all migrations ran; the role needs
     # them now.
-    app_config = apps.get_app_config("actions")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    for app_config in apps.get_app_configs():
+        if app_config.label in LABELS:
+            app_config.models_module = True
+            create_permissions(app_config, apps=apps, verbosity=0)
+            app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     group, _ = Group.objects.get_or_create(name=group_name)
     group.permissions.add(*_permissions(apps, codenames))
@@ -27,5 +42,5 @@ def revoke(apps, group_name: str, codenames: list[str]) -> None:
 def _permissions(apps, codenames: list[str]):
     Permission = apps.get_model("auth", "Permission")
     return Permission.objects.filter(
-        content_type__app_label="actions", codename__in=codenames
+        content_type__app_label__in=LABELS, codename__in=codenames
     )

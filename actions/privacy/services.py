@@ -1,6 +1,8 @@
 """A supporter's data: the emailed link to it, the copy, erasure, and the
 retention job that anonymises the signers of long-closed petitions.
 
+Each feature says what it holds about a person and erases it itself (its
+services' ``*_copy`` and ``forget_*`` functions); this module composes them.
 Erasure and retention share one anonymisation (anonymise): names, addresses
 and the client hash go; state, times, country and source stay, so every
 count is what it was.
@@ -11,27 +13,29 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
+from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from actions import emails
-from actions.followups import rendering
-from actions.followups.models import FollowUpDelivery, Withdrawal
-from actions.followups.services import cancel_deliveries
-from actions.models import OutboundEmail, Petition, Signature, Suppression
-from actions.privacy.models import ConsentRecord, Erasure
-from actions.services import canonical_email, queue_email
+from actions.consent import services as consent
+from actions.core.canonical import canonical_email
+from actions.core.enqueue import enqueue
+from actions.core.tokens import read_data_token
+from actions.followups import services as followups
+from actions.followups import withdrawals
+from actions.models import Petition, Signature
+from actions.outbox import services as outbox
+from actions.outbox.models import OutboundEmail
+from actions.privacy.models import Erasure
+from actions.suppressions import services as suppressions
 
 logger = logging.getLogger(__name__)
 
-DATA_LINK_SALT = "actions.privacy.data_link"
+SEND_DATA_LINK = "actions.tasks.send_data_link"
 # What replaces an erased address: no "@", so never an address, and unique
 # per row where a unique constraint needs it.
 ERASED = "erased"
-NOT_SENT = "Not sent: the address was erased."
 
 
 # The link
@@ -41,10 +45,8 @@ def request_data_link(*, email: str) -> bool:
     """Have a worker email a link to this address's data if it signed
     anything. Says nothing about whether it did. False if the broker is down
     (the request is dropped; the supporter can ask again)."""
-    from actions.tasks import send_data_link
-
     try:
-        send_data_link.delay(canonical_email(email))
+        enqueue(SEND_DATA_LINK, canonical_email(email))
     except Exception:  # kombu raises several unrelated types when Redis is down
         logger.warning("Broker unavailable; a data request was dropped")
         return False
@@ -67,21 +69,15 @@ def send_data_link(*, email: str) -> OutboundEmail | None:
     )
     if not held:
         return None
-    recent = OutboundEmail.objects.filter(
-        kind=OutboundEmail.Kind.DATA_REQUEST,
-        signature__in=held,
-        created_at__gte=timezone.now() - timedelta(days=1),
-    )
-    if recent.count() >= settings.DATA_LINKS_PER_DAY:
+    since = timezone.now() - timedelta(days=1)
+    if outbox.data_requests_since([s.pk for s in held], since) >= (
+        settings.DATA_LINKS_PER_DAY
+    ):
         return None
     newest = held[-1]
-    return queue_email(
+    return outbox.queue_email(
         kind=OutboundEmail.Kind.DATA_REQUEST, to_email=newest.email, signature=newest
     )
-
-
-def make_data_token(signature_id: int) -> str:
-    return signing.dumps(signature_id, salt=DATA_LINK_SALT, compress=False)
 
 
 def signature_from_data_token(token: str) -> Signature:
@@ -90,10 +86,7 @@ def signature_from_data_token(token: str) -> Signature:
     Raises signing.SignatureExpired, signing.BadSignature (a link of another
     purpose included) or Signature.DoesNotExist.
     """
-    pk = signing.loads(token, salt=DATA_LINK_SALT, max_age=settings.DATA_LINK_MAX_AGE)
-    if not isinstance(pk, int):
-        raise signing.BadSignature("Not a signature id")
-    return Signature.objects.get(pk=pk, anonymised_at=None)
+    return Signature.objects.get(pk=read_data_token(token), anonymised_at=None)
 
 
 # The copy
@@ -109,23 +102,10 @@ def data_copy(signature: Signature) -> dict[str, object]:
     return {
         "email": address,
         "signatures": [_signature_data(s) for s in signatures],
-        "consent_records": _consent_data(ids),
-        "emails": _outbox_data(ids) + _follow_up_data(ids),
-        "withdrawals": [
-            {
-                "petition": w.petition.title if w.petition else None,
-                "all_petitions": w.petition is None,
-                "how": w.get_method_display(),
-                "withdrawn_at": w.withdrawn_at,
-            }
-            for w in Withdrawal.objects.filter(canonical_email=address)
-            .select_related("petition")
-            .order_by("pk")
-        ],
-        "suppressions": [
-            {"reason": s.get_reason_display(), "recorded_at": s.created_at}
-            for s in Suppression.objects.filter(canonical_email=address)
-        ],
+        "consent_records": consent.records_copy(ids),
+        "emails": outbox.emails_copy(ids) + followups.emails_copy(ids),
+        "withdrawals": withdrawals.withdrawals_copy(address),
+        "suppressions": suppressions.suppressions_copy(address),
     }
 
 
@@ -152,74 +132,6 @@ def _signature_data(signature: Signature) -> dict[str, object]:
     }
 
 
-def _consent_data(ids: list[int]) -> list[dict[str, object]]:
-    records = (
-        ConsentRecord.objects.filter(signature__in=ids)
-        .select_related("wording", "signature__petition")
-        .order_by("recorded_at", "pk")
-    )
-    return [
-        {
-            "petition": record.signature.petition.title,
-            "given": record.given,
-            "all_petitions": record.all_petitions,
-            "form": record.get_form_display(),
-            "recorded_at": record.recorded_at,
-            "wording_version": record.wording.version if record.wording else None,
-            "wording": record.wording.text if record.wording else None,
-            "wording_sha256": record.wording.text_hash if record.wording else None,
-            "wording_language": record.wording.language if record.wording else None,
-        }
-        for record in records
-    ]
-
-
-def _outbox_data(ids: list[int]) -> list[dict[str, object]]:
-    rows = (
-        OutboundEmail.objects.filter(signature__in=ids)
-        .select_related("signature__petition")
-        .order_by("created_at", "pk")
-    )
-    return [
-        {
-            "subject": emails.subject(outbound),
-            "to": outbound.to_email,
-            "state": outbound.state,
-            "queued_at": outbound.created_at,
-            "sent_at": outbound.sent_at,
-        }
-        for outbound in rows
-    ]
-
-
-def _follow_up_data(ids: list[int]) -> list[dict[str, object]]:
-    deliveries = (
-        FollowUpDelivery.objects.filter(signature__in=ids)
-        .select_related("signature", "follow_up__petition__statement")
-        .order_by("created_at", "pk")
-    )
-    drafts: dict[int, rendering.Draft] = {}
-    data = []
-    for delivery in deliveries:
-        follow_up = delivery.follow_up
-        if follow_up.pk not in drafts:
-            count = follow_up.petition.confirmed_count()
-            drafts[follow_up.pk] = rendering.render_draft(follow_up, count=count)
-        email = drafts[follow_up.pk].personalise(
-            first_name=delivery.signature.first_name, token=rendering.PREVIEW_TOKEN
-        )
-        data.append(
-            {
-                "subject": email.subject,
-                "to": delivery.signature.email,
-                "state": delivery.state,
-                "queued_at": delivery.created_at,
-                "sent_at": delivery.sent_at,
-            }
-        )
-    return data
-
-
 # Erasure and retention
 
 
@@ -241,12 +153,8 @@ def erase(*, signature: Signature) -> int:
     erased = anonymise(ids)
     if not erased:
         return 0  # a concurrent erasure of the same address came first
-    Withdrawal.objects.filter(canonical_email=address).update(
-        canonical_email=_placeholder("withdrawal")
-    )
-    Suppression.objects.filter(canonical_email=address).update(
-        canonical_email=_placeholder("suppression"), description=""
-    )
+    withdrawals.forget_address(address)
+    suppressions.forget_address(address)
     Erasure.objects.create(reason=Erasure.Reason.REQUEST, signatures=erased)
     return erased
 
@@ -262,43 +170,22 @@ def anonymise(signature_ids: list[int]) -> int:
     ids = list(todo.values_list("pk", flat=True))
     if not ids:
         return 0
-    now = timezone.now()
-    mine = Signature.objects.filter(
-        pk__in=ids,
-        canonical_email=OuterRef("canonical_email"),
-        petition=OuterRef("petition"),
-    )
     # Before the addresses go: these withdrawals are found by them.
-    Withdrawal.objects.filter(petition__isnull=False).filter(Exists(mine)).update(
-        canonical_email=_placeholder("withdrawal")
+    withdrawals.forget_withdrawals_of(ids)
+    placeholder = Concat(
+        Value(f"{ERASED}-signature-"), Cast("pk", CharField()), output_field=CharField()
     )
-    placeholder = _placeholder("signature")
     Signature.objects.filter(pk__in=ids).update(
         first_name="",
         last_name="",
         email=placeholder,
         canonical_email=placeholder,
         client_hash="",
-        anonymised_at=now,
+        anonymised_at=timezone.now(),
     )
-    outbox = OutboundEmail.objects.filter(signature__in=ids)
-    # SMTP errors often quote the recipient's address.
-    outbox.update(to_email=ERASED, last_error="")
-    unsent = [OutboundEmail.State.QUEUED, OutboundEmail.State.SENDING]
-    outbox.filter(state__in=unsent).update(
-        state=OutboundEmail.State.FAILED, failed_at=now, last_error=NOT_SENT
-    )
-    deliveries = FollowUpDelivery.objects.filter(signature__in=ids)
-    deliveries.update(last_error="")
-    cancel_deliveries(deliveries)
+    outbox.forget_recipients(ids)
+    followups.forget_deliveries(ids)
     return len(ids)
-
-
-def _placeholder(kind: str) -> Concat:
-    """'erased-<kind>-<id>': unique per row, and not an address."""
-    return Concat(
-        Value(f"{ERASED}-{kind}-"), Cast("pk", CharField()), output_field=CharField()
-    )
 
 
 def expired_petitions() -> list[Petition]:

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from actions.decorators import same_origin_post
+from actions.core.decorators import same_origin_post
 from actions.models import Signature
 from actions.privacy import services
 from actions.privacy.forms import DataRequestForm
@@ -27,17 +27,17 @@ def your_data(request: HttpRequest) -> HttpResponse:
         services.request_data_link(email=form.cleaned_data["email"])
         return redirect("actions:your_data_sent")
     status = 400 if form.errors else 200
-    return render(request, "actions/your_data.html", {"form": form}, status=status)
+    return render(request, "privacy/your_data.html", {"form": form}, status=status)
 
 
 @require_safe
 def your_data_sent(request: HttpRequest) -> HttpResponse:
-    return render(request, "actions/your_data_sent.html")
+    return render(request, "privacy/your_data_sent.html")
 
 
 @require_safe
 def your_data_erased(request: HttpRequest) -> HttpResponse:
-    return render(request, "actions/your_data_erased.html")
+    return render(request, "privacy/your_data_erased.html")
 
 
 @never_cache
@@ -52,7 +52,7 @@ def your_data_copy(request: HttpRequest, token: str) -> HttpResponse:
         services.erase(signature=signature)
         return redirect("actions:your_data_erased")
     context = {"copy": services.data_copy(signature), "token": token}
-    return render(request, "actions/your_data_copy.html", context)
+    return render(request, "privacy/your_data_copy.html", context)
 
 
 @never_cache
@@ -82,4 +82,4 @@ def _signature(token: str) -> Signature | bool:
 
 def _invalid(request: HttpRequest, *, expired: bool) -> HttpResponse:
     context = {"expired": expired, "form": DataRequestForm()}
-    return render(request, "actions/your_data_invalid.html", context, status=400)
+    return render(request, "privacy/your_data_invalid.html", context, status=400)

@@ -5,8 +5,8 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from actions.core.canonical import canonical_email
 from actions.models import Petition, Signature, Target
-from actions.services import canonical_email
 from statements.models import Statement
 from statements.tests.factories import make_statement
 

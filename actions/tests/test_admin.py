@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from actions.models import OutboundEmail, Petition, Signature
+from actions.models import Petition, Signature
+from actions.outbox.models import OutboundEmail
 from actions.services import confirm_signature
 from actions.tests.factories import make_petition, make_signature
 
@@ -173,7 +174,7 @@ def test_the_outbox_list_opens(admin_client, petition):
         kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature
     )
 
-    response = admin_client.get(reverse("admin:actions_outboundemail_changelist"))
+    response = admin_client.get(reverse("admin:outbox_outboundemail_changelist"))
 
     assert len(_listed(response)) == 1
     assert "ada@example.org" in response.content.decode()
@@ -184,9 +185,9 @@ def test_outbox_rows_cannot_be_added_or_changed(admin_client, petition):
     outbound = OutboundEmail.objects.create(
         kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature
     )
-    change = reverse("admin:actions_outboundemail_change", args=[outbound.pk])
+    change = reverse("admin:outbox_outboundemail_change", args=[outbound.pk])
 
-    add = reverse("admin:actions_outboundemail_add")
+    add = reverse("admin:outbox_outboundemail_add")
     assert admin_client.get(add).status_code == 403
     assert admin_client.post(change, {"state": "sent"}).status_code == 403
     assert OutboundEmail.objects.get().state == OutboundEmail.State.QUEUED

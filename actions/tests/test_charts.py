@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from actions.charts import bar_chart, day_series, nice_step
+from actions.dashboard.charts import bar_chart, day_series, nice_step
 
 
 @pytest.mark.parametrize(

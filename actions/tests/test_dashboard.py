@@ -12,15 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries import countries
 
-from actions.models import FollowUp, FollowUpDelivery, Petition, Signature
-from actions.services import confirm_signature
-from actions.tests.factories import make_petition, make_signature
-from actions.tests.followups.factories import (
+from actions.followups.models import FollowUp, FollowUpDelivery
+from actions.followups.tests.factories import (
     make_follow_up,
     make_recipient,
     make_scheduled,
 )
-from campaign.tests.otp import log_in_verified
+from actions.models import Petition, Signature
+from actions.services import confirm_signature
+from actions.tests.factories import make_petition, make_signature
+from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,9 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from actions.models import OutboundEmail, Signature
-from actions.services import make_confirmation_token
+from actions.core.tokens import make_confirmation_token
+from actions.models import Signature
+from actions.outbox.models import OutboundEmail
 from actions.tests.factories import make_signature
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,7 @@ def test_a_cross_site_post_cannot_confirm_a_signature(client, petition):
     signature = make_signature(petition)
     url = reverse(
         "actions:confirm",
-        kwargs={"slug": petition.slug, "token": make_confirmation_token(signature)},
+        kwargs={"slug": petition.slug, "token": make_confirmation_token(signature.pk)},
     )
 
     response = client.post(url, headers={"Sec-Fetch-Site": "cross-site"})

@@ -4,8 +4,9 @@ header add none to the real message built for the outbox row."""
 import pytest
 from django.urls import reverse
 
-from actions.emails import build_message
-from actions.models import OutboundEmail, Signature
+from actions.models import Signature
+from actions.outbox.messages import build_message
+from actions.outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from actions.models import OutboundEmail, Petition, Signature
+from actions.models import Petition, Signature
+from actions.outbox.models import OutboundEmail
 from actions.tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db

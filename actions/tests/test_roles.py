@@ -14,17 +14,14 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from actions.consent.models import ConsentRecord
 from actions.exports import services
-from actions.models import (
-    ConsentRecord,
-    OutboundEmail,
-    Petition,
-    SignatureExport,
-    Target,
-)
+from actions.exports.models import SignatureExport
+from actions.followups.tests.factories import make_follow_up
+from actions.models import Petition, Target
+from actions.outbox.models import OutboundEmail
 from actions.tests.factories import make_signature, make_staff, make_target
-from actions.tests.followups.factories import make_follow_up
-from campaign.tests.otp import log_in_verified
+from staff.tests.otp import log_in_verified
 from statements.models import Statement
 from statements.tests.factories import make_topic
 
@@ -105,47 +102,47 @@ PAGES = [
         SIGNERS,
     ),
     ("export form", lambda w: ("actions_signature_export",), SIGNERS),
-    ("export records", lambda w: ("actions_signatureexport_changelist",), SIGNERS),
-    ("follow-up list", lambda w: ("actions_followup_changelist",), CONTENT),
-    ("follow-up add", lambda w: ("actions_followup_add",), CONTENT),
+    ("export records", lambda w: ("exports_signatureexport_changelist",), SIGNERS),
+    ("follow-up list", lambda w: ("followups_followup_changelist",), CONTENT),
+    ("follow-up add", lambda w: ("followups_followup_add",), CONTENT),
     (
         "follow-up change",
-        lambda w: ("actions_followup_change", w["follow_up"].pk),
+        lambda w: ("followups_followup_change", w["follow_up"].pk),
         CONTENT,
     ),
     (
         "follow-up preview",
-        lambda w: ("actions_followup_preview", w["follow_up"].pk),
+        lambda w: ("followups_followup_preview", w["follow_up"].pk),
         CONTENT,
     ),
     (
         "follow-up deliveries",
-        lambda w: ("actions_followupdelivery_changelist",),
+        lambda w: ("followups_followupdelivery_changelist",),
         {SUPERUSER},
     ),
-    ("withdrawals", lambda w: ("actions_withdrawal_changelist",), {SUPERUSER}),
-    ("suppressions", lambda w: ("actions_suppression_changelist",), {SUPERUSER}),
+    ("withdrawals", lambda w: ("followups_withdrawal_changelist",), {SUPERUSER}),
+    ("suppressions", lambda w: ("suppressions_suppression_changelist",), {SUPERUSER}),
     (
         "dashboard",
         lambda w: ("actions_petition_dashboard", w["petition"].pk),
         CONTENT,
     ),
-    ("consent records", lambda w: ("actions_consentrecord_changelist",), SIGNERS),
+    ("consent records", lambda w: ("consent_consentrecord_changelist",), SIGNERS),
     (
         "consent record",
-        lambda w: ("actions_consentrecord_change", w["consent"].pk),
+        lambda w: ("consent_consentrecord_change", w["consent"].pk),
         SIGNERS,
     ),
-    ("consent wordings", lambda w: ("actions_consentwording_changelist",), SIGNERS),
-    ("erasures", lambda w: ("actions_erasure_changelist",), {SUPERUSER}),
-    ("block list", lambda w: ("actions_blocklistentry_changelist",), CONTENT),
-    ("block list add", lambda w: ("actions_blocklistentry_add",), CONTENT),
-    ("flags", lambda w: ("actions_signatureflag_changelist",), CONTENT),
+    ("consent wordings", lambda w: ("consent_consentwording_changelist",), SIGNERS),
+    ("erasures", lambda w: ("privacy_erasure_changelist",), {SUPERUSER}),
+    ("block list", lambda w: ("abuse_blocklistentry_changelist",), CONTENT),
+    ("block list add", lambda w: ("abuse_blocklistentry_add",), CONTENT),
+    ("flags", lambda w: ("abuse_signatureflag_changelist",), CONTENT),
     ("invalidate signatures", lambda w: ("actions_signature_invalidate",), CONTENT),
-    ("outbox", lambda w: ("actions_outboundemail_changelist",), {SUPERUSER}),
+    ("outbox", lambda w: ("outbox_outboundemail_changelist",), {SUPERUSER}),
     (
         "outbox row",
-        lambda w: ("actions_outboundemail_change", w["outbound"].pk),
+        lambda w: ("outbox_outboundemail_change", w["outbound"].pk),
         {SUPERUSER},
     ),
 ]
@@ -209,7 +206,7 @@ def test_a_download_link_works_only_for_its_exporter(client, world, role):
     token = services.download_token(world["export"], user=user)
 
     response = client.get(
-        reverse("admin:actions_signatureexport_download", args=[token])
+        reverse("admin:exports_signatureexport_download", args=[token])
     )
 
     # The export is someone else's: only a superuser may fetch it.
@@ -223,7 +220,7 @@ def test_a_campaigners_stolen_link_is_refused(client, world):
     _as(client, CAMPAIGNER)
 
     response = client.get(
-        reverse("admin:actions_signatureexport_download", args=[token])
+        reverse("admin:exports_signatureexport_download", args=[token])
     )
 
     assert response.status_code == 403
@@ -238,7 +235,7 @@ def test_campaigners_see_counts_but_no_way_to_the_signers(client, world):
     assert '<td class="field-confirmed">0</td>' in page
     assert reverse("admin:actions_signature_changelist") not in page
     assert reverse("admin:actions_signature_changelist") not in index
-    assert reverse("admin:actions_signatureexport_changelist") not in index
+    assert reverse("admin:exports_signatureexport_changelist") not in index
     assert reverse("admin:statements_statement_changelist") in index
 
 
@@ -249,7 +246,7 @@ def test_reports_see_signatures_and_exports_and_no_content(client, world):
     signatures = client.get(reverse("admin:actions_signature_changelist"))
 
     assert reverse("admin:actions_signature_changelist") in index
-    assert reverse("admin:actions_signatureexport_changelist") in index
+    assert reverse("admin:exports_signatureexport_changelist") in index
     assert reverse("admin:statements_statement_changelist") not in index
     assert reverse("admin:actions_petition_changelist") not in index
     assert "Export signatures" in signatures.content.decode()

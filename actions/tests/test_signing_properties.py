@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from actions.abuse.stamp import make_stamp
+from actions.consent import services as consent
+from actions.core.canonical import canonical_email
 from actions.forms import SignatureForm
-from actions.models import OutboundEmail, Petition, Signature
-from actions.privacy import consent
-from actions.services import canonical_email
+from actions.models import Petition, Signature
+from actions.outbox.models import OutboundEmail
 from actions.tests.strategies import CASE_FOLDING, text
 
 pytestmark = pytest.mark.django_db

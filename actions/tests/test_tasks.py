@@ -4,12 +4,13 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from actions import emails
-from actions.emails import TransientEmailError
-from actions.models import OutboundEmail, Petition, Signature
-from actions.privacy.consent import updates_wording
+from actions.consent.services import updates_wording
+from actions.models import Petition, Signature
+from actions.outbox import delivery as emails
+from actions.outbox.delivery import TransientEmailError
+from actions.outbox.models import OutboundEmail
+from actions.outbox.tasks import requeue_stale_emails, send_email
 from actions.services import sign_petition
-from actions.tasks import requeue_stale_emails, send_email
 from actions.tests.factories import make_signature
 from actions.tests.smtp import Mailbox, free_port, smtp_mailers, smtp_server
 

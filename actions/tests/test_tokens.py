@@ -13,13 +13,17 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from actions.core.tokens import (
+    CONFIRM_SALT,
+    UNSUBSCRIBE_SALT,
+    make_confirmation_token,
+    make_unsubscribe_token,
+)
 from actions.exports import services as exports
-from actions.followups.services import UNSUBSCRIBE_SALT, make_unsubscribe_token
-from actions.services import CONFIRM_SALT, make_confirmation_token
-from actions.tasks import build_signature_export
+from actions.exports.tasks import build_signature_export
 from actions.tests.factories import make_petition, make_signature, make_staff
-from campaign.tests.otp import log_in_verified
 from campaign.tests.snapshot import changed_tables, database_snapshot
+from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +77,7 @@ def links(settings, tmp_path, petition):
         "signature": signature,
         "other": other,
         "exporter": exporter,
-        "confirm": make_confirmation_token(signature),
+        "confirm": make_confirmation_token(signature.pk),
         "unsubscribe": make_unsubscribe_token(signature.pk),
         "download": exports.download_token(export, user=exporter),
         "export": export,
@@ -88,7 +92,7 @@ def _bad_tokens(links: dict, kind: str) -> list[str]:
     others = [links[k] for k in ("confirm", "unsubscribe", "download") if k != kind]
     payload, _, signature_part = valid.rpartition(":")
     foreign = {
-        "confirm": make_confirmation_token(other),
+        "confirm": make_confirmation_token(other.pk),
         "unsubscribe": make_unsubscribe_token(other.pk),
         "download": exports.download_token(export, user=make_staff("otto")),
     }[kind]
@@ -168,13 +172,13 @@ def test_bad_download_links_are_refused_with_a_page_that_says_why(client, links)
     tokens.append(exports.download_token(theirs, user=colleague))
     tokens.append(exports.download_token(theirs, user=links["exporter"]))
     expired = _expired(
-        exports.DOWNLOAD_SALT,
+        tokens.DOWNLOAD_SALT,
         {"export": export.pk, "user": links["exporter"].pk},
         age=2 * 3600,
     )
 
     for token in tokens + [expired]:
-        url = reverse("admin:actions_signatureexport_download", args=[token])
+        url = reverse("admin:exports_signatureexport_download", args=[token])
         before = database_snapshot()
         response = client.get(url)
         assert changed_tables(before, database_snapshot()) == {}, url

@@ -8,14 +8,15 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from actions.followups.services import make_unsubscribe_token
-from actions.models import OutboundEmail, Petition, Signature
-from actions.privacy.consent import updates_wording
-from actions.privacy.services import make_data_token
-from actions.services import (
-    confirm_signature,
+from actions.consent.services import updates_wording
+from actions.core.tokens import (
     make_confirmation_token,
+    make_data_token,
+    make_unsubscribe_token,
 )
+from actions.models import Petition, Signature
+from actions.outbox.models import OutboundEmail
+from actions.services import confirm_signature
 from actions.tests.factories import make_petition, make_signature
 from campaign.tests.public_urls import public_url_names
 from statements.models import Statement
@@ -29,7 +30,7 @@ def _url(name: str, petition: Petition, **kwargs: str) -> str:
 
 
 def _confirm_url(signature: Signature, petition: Petition | None = None) -> str:
-    token = make_confirmation_token(signature)
+    token = make_confirmation_token(signature.pk)
     return _url("confirm", petition or signature.petition, token=token)
 
 
@@ -387,7 +388,7 @@ def test_confirming_twice_is_harmless(
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_tampered_link_offers_a_new_one(client, petition, method):
     signature = make_signature(petition)
-    token = make_confirmation_token(signature)
+    token = make_confirmation_token(signature.pk)
     url = _url("confirm", petition, token=token[:-2] + "xx")
 
     response = getattr(client, method)(url)

@@ -18,16 +18,22 @@ from django.urls.resolvers import RegexPattern
 from django.utils import timezone
 
 from actions.abuse.models import AbuseSettings, BlockListEntry, SignatureFlag
+from actions.consent import services as consent
+from actions.core.tokens import (
+    make_confirmation_token,
+    make_data_token,
+    make_unsubscribe_token,
+)
 from actions.exports import services as exports
+from actions.exports.tasks import build_signature_export
 from actions.followups.models import FollowUpDelivery, Withdrawal
-from actions.followups.services import make_unsubscribe_token
-from actions.models import OutboundEmail, Signature, Suppression
-from actions.privacy import consent
+from actions.followups.tests.factories import make_follow_up, make_recipient
+from actions.models import Signature
+from actions.outbox.models import OutboundEmail
 from actions.privacy import services as privacy
-from actions.services import confirm_signature, make_confirmation_token
-from actions.tasks import build_signature_export
+from actions.services import confirm_signature
+from actions.suppressions.models import Suppression
 from actions.tests.factories import make_signature
-from actions.tests.followups.factories import make_follow_up, make_recipient
 from campaign.tests.snapshot import changed_tables, database_snapshot
 from statements.tests.factories import make_quote, make_topic
 
@@ -115,13 +121,13 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     return {
         "petitions/": {
             "slug": petition.slug,
-            "token": make_confirmation_token(pending),
+            "token": make_confirmation_token(pending.pk),
         },
         "statements/": {"slug": statement.slug},
         "topics/": {"slug": topic.slug},
         "unsubscribe/": {"token": make_unsubscribe_token(reader.pk)},
-        "your-data/": {"token": privacy.make_data_token(pending.pk)},
-        "admin/actions/signatureexport/download/": {
+        "your-data/": {"token": make_data_token(pending.pk)},
+        "admin/exports/signatureexport/download/": {
             "token": exports.download_token(export, user=admin_user)
         },
         "admin/r/": {

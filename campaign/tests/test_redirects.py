@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from campaign.tests.otp import current_code, post_login
-from campaign.twofactor import enrol_totp_device
+from staff.tests.otp import current_code, post_login
+from staff.twofactor import enrol_totp_device
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,16 @@ import pytest
 from django.urls import reverse
 
 from actions.abuse.stamp import make_stamp
-from actions.emails import build_message
-from actions.followups import sending
+from actions.consent import services as consent
+from actions.exports.tests.expected import read_csv, read_xlsx, safe
+from actions.followups import previews
 from actions.followups.rendering import render_draft
+from actions.followups.tests.factories import make_follow_up
 from actions.forms import SignatureForm
-from actions.models import OutboundEmail, Signature
-from actions.privacy import consent
+from actions.models import Signature
+from actions.outbox.messages import build_message
+from actions.outbox.models import OutboundEmail
 from actions.services import confirm_signature, sign_petition
-from actions.tests.exports.expected import read_csv, read_xlsx, safe
-from actions.tests.followups.factories import make_follow_up
 from campaign.tests.xss import (
     PAYLOADS,
     make_corpus_statement,
@@ -232,7 +233,7 @@ def test_follow_ups_show_names_as_text_even_where_the_body_links_them(
             if draft is drafts[1]:
                 assert signature.first_name in shown_text(email.html)
     for follow_up in (corpus, linking):
-        assert problems(sending.preview(follow_up, of_a_signer=True).html) == []
+        assert problems(previews.preview(follow_up, of_a_signer=True).html) == []
 
 
 # The admin
@@ -246,15 +247,15 @@ def test_admin_pages_show_supporters_text_inert(admin_client, petition, supporte
         signatures,
         signatures + "?p=2",
         signatures + "?q=" + "%3Cscript%3E",
-        reverse("admin:actions_outboundemail_changelist"),
+        reverse("admin:outbox_outboundemail_changelist"),
         reverse("admin:actions_petition_dashboard", args=[petition.pk]),
-        reverse("admin:actions_followup_preview", args=[follow_up.pk]),
-        reverse("admin:actions_followup_change", args=[follow_up.pk]),
+        reverse("admin:followups_followup_preview", args=[follow_up.pk]),
+        reverse("admin:followups_followup_change", args=[follow_up.pk]),
         reverse("admin:index"),
     ]
     urls += [reverse("admin:actions_signature_change", args=[s.pk]) for s in supporters]
     urls += [
-        reverse("admin:actions_outboundemail_change", args=[outbound.pk])
+        reverse("admin:outbox_outboundemail_change", args=[outbound.pk])
         for outbound in OutboundEmail.objects.all()[:10]
     ]
     shown = ""

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from actions.tests.factories import make_petition, make_staff
-from campaign.tests.otp import log_in_verified
+from staff.tests.otp import log_in_verified
 from statements.models import Statement
 from statements.tests.factories import make_quote, make_statement
 

@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from actions.abuse.models import BlockListEntry
 from actions.abuse.stamp import make_stamp
-from actions.models import OutboundEmail, Petition, Signature
-from actions.services import canonical_email
+from actions.core.canonical import canonical_email
+from actions.models import Petition, Signature
+from actions.outbox.models import OutboundEmail
 from actions.tests.factories import make_petition
 from actions.tests.integration.stack import (
     BLOCKLIST_CACHE_SECONDS,

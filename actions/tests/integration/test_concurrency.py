@@ -4,7 +4,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from actions.models import OutboundEmail, Signature
+from actions.models import Signature
+from actions.outbox.models import OutboundEmail
 from actions.tests.factories import make_petition
 from actions.tests.integration.stack import post_all_at_once, wait_until
 

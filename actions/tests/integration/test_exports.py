@@ -13,20 +13,21 @@ from django.test import Client
 from django.urls import reverse
 
 from actions.exports import services
-from actions.exports.writers import write_xlsx
-from actions.models import Signature, SignatureExport
-from actions.tasks import build_signature_export
-from actions.tests.exports.expected import (
+from actions.exports.models import SignatureExport
+from actions.exports.tasks import build_signature_export
+from actions.exports.tests.expected import (
     HEADERS,
     expected_csv_rows,
     expected_xlsx_rows,
     read_csv,
     read_xlsx,
 )
+from actions.exports.writers import write_xlsx
+from actions.models import Signature
 from actions.tests.factories import make_petition, make_staff
 from actions.tests.integration.stack import wait_until
 from campaign.celery import app as celery_app
-from campaign.tests.otp import log_in_verified
+from staff.tests.otp import log_in_verified
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -142,7 +143,7 @@ def test_a_background_export_is_built_by_the_worker(stack, exporter):
     token = services.download_token(export, user=exporter)
     try:
         response = client.get(
-            reverse("admin:actions_signatureexport_download", args=[token])
+            reverse("admin:exports_signatureexport_download", args=[token])
         )
         data = b"".join(response.streaming_content)
         response.close()

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from actions.models import FollowUp, Signature, Withdrawal
+from actions.followups.models import FollowUp, Withdrawal
+from actions.models import Signature
 from actions.tests.factories import make_petition
 from actions.tests.integration.stack import text_body
 from actions.tests.integration.test_browser import chromium_page, serious_violations

@@ -11,15 +11,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from actions.followups import services
-from actions.models import (
-    FollowUp,
-    FollowUpDelivery,
-    Signature,
-    Suppression,
-    Withdrawal,
-)
-from actions.suppressions import suppress
+from actions.core.tokens import make_unsubscribe_token
+from actions.followups import withdrawals
+from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
+from actions.models import Signature
+from actions.suppressions.models import Suppression
+from actions.suppressions.services import suppress
 from actions.tests.factories import make_petition
 from actions.tests.integration.stack import wait_until
 
@@ -91,9 +88,9 @@ def test_a_follow_up_reaches_each_consenting_signer_once_though_a_worker_dies(
         *_signers(petition, "fu-bounced-", 10),
     ]
     for signature in left_out[20:30]:
-        services.withdraw(signature=signature, everything=False, method="link")
+        withdrawals.withdraw(signature=signature, everything=False, method="link")
     for signature in left_out[30:40]:
-        services.withdraw(signature=signature, everything=True, method="link")
+        withdrawals.withdraw(signature=signature, everything=True, method="link")
     for n, signature in enumerate(left_out[40:]):  # hard bounces or complaints
         suppress(
             email=signature.email,
@@ -166,7 +163,7 @@ def test_a_one_click_unsubscribe_stops_a_follow_up_under_way(stack, mailbox):
         message=lambda: f"the follow-up under way\n{stack.logs()}",
     )
 
-    token = services.make_unsubscribe_token(last.pk)
+    token = make_unsubscribe_token(last.pk)
     path = urlsplit(reverse("actions:unsubscribe", kwargs={"token": token})).path
     response = stack.post(path, {"List-Unsubscribe": "One-Click"})
 

@@ -10,10 +10,10 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.counts import add_to_count
 from actions.models import Signature
-from actions.services import add_to_count
 from actions.tests.factories import make_petition, make_staff
-from campaign.tests.otp import log_in_verified
+from staff.tests.otp import log_in_verified
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

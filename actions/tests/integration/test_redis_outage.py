@@ -9,7 +9,8 @@ import time
 import pytest
 from django.urls import reverse
 
-from actions.models import OutboundEmail, Signature
+from actions.models import Signature
+from actions.outbox.models import OutboundEmail
 from actions.tests.factories import make_petition
 from actions.tests.integration.stack import wait_until
 

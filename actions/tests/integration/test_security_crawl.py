@@ -9,14 +9,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from actions.followups.services import make_unsubscribe_token
-from actions.privacy.services import make_data_token
-from actions.services import make_confirmation_token
+from actions.core.tokens import (
+    make_confirmation_token,
+    make_data_token,
+    make_unsubscribe_token,
+)
 from actions.tests.factories import make_petition, make_signature
 from actions.tests.integration.test_browser import chromium_page
-from campaign.tests.otp import current_code
 from campaign.tests.public_urls import public_url_names
-from campaign.twofactor import enrol_totp_device
+from staff.tests.otp import current_code
+from staff.twofactor import enrol_totp_device
 from statements.tests.factories import make_quote, make_topic
 
 pytestmark = [
@@ -63,7 +65,7 @@ def _public_urls() -> dict[str, str]:
         "actions:sign": reverse("actions:sign", args=[slug]),
         "actions:check_email": reverse("actions:check_email", args=[slug]),
         "actions:confirm": reverse(
-            "actions:confirm", args=[slug, make_confirmation_token(signature)]
+            "actions:confirm", args=[slug, make_confirmation_token(signature.pk)]
         ),
         # POST only: its 405 must carry the headers too.
         "actions:resend": reverse("actions:resend", args=[slug]),

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from actions.counts import add_to_count
 from actions.models import Petition, Signature, Target
-from actions.services import add_to_count
-from campaign.twofactor import enrol_totp_device, enrolment_instructions
+from staff.twofactor import enrol_totp_device, enrolment_instructions
 from statements.models import Quote, Statement, Topic
 
 SPEAKER = "Regional research director (demo)"

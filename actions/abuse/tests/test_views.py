@@ -1,0 +1,266 @@
+"""Signing through the form under the abuse controls: a suspect signing looks
+exactly like any other to the one who sent it."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from actions.abuse import blocklist
+from actions.abuse.models import AbuseSettings, BlockListEntry
+from actions.abuse.stamp import make_stamp
+from actions.models import Petition, Signature
+from actions.outbox.models import OutboundEmail
+from actions.services import confirm_signature
+
+pytestmark = pytest.mark.django_db
+
+Reason = Signature.SuspectReason
+
+
+def _sign_url(petition: Petition) -> str:
+    return reverse("actions:sign", kwargs={"slug": petition.slug})
+
+
+def _sign(client, petition, data, **extra):
+    return client.post(_sign_url(petition), data, **extra)
+
+
+def _looks(client, response) -> tuple[int, str, bytes]:
+    """What the sender sees: status, redirect, and the page it leads to."""
+    page = (
+        client.get(response["Location"]).content if response.status_code == 302 else b""
+    )
+    return response.status_code, response.get("Location", ""), page
+
+
+def test_ten_signings_from_one_address_in_a_minute_count_three_and_look_alike(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [
+            _sign(client, petition, sign_data | {"email": f"crowd{n}@example.org"})
+            for n in range(10)
+        ]
+    for signature in Signature.objects.filter(state=Signature.State.PENDING):
+        confirm_signature(signature=signature)
+
+    assert len({_looks(client, response) for response in responses}) == 1
+    assert _looks(client, responses[0])[:2] == (
+        302,
+        reverse("actions:check_email", kwargs={"slug": petition.slug}),
+    )
+    states = list(
+        Signature.objects.order_by("pk").values_list("state", "suspect_reason")
+    )
+    assert states == [("confirmed", "")] * 3 + [("suspect", Reason.BURST_LIMIT)] * 7
+    assert petition.confirmed_count() == 3
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        f"crowd{n}@example.org" for n in range(3)
+    ]
+
+
+def test_a_filled_honeypot_is_suspect_uncounted_and_looks_the_same(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        human = _sign(client, petition, sign_data)
+        bot = _sign(
+            client,
+            petition,
+            sign_data | {"email": "bot@example.org", "website": "http://spam"},
+        )
+
+    assert _looks(client, bot) == _looks(client, human)
+    bot_signature = Signature.objects.get(email="bot@example.org")
+    assert (bot_signature.state, bot_signature.suspect_reason) == (
+        Signature.State.SUSPECT,
+        Reason.HONEYPOT,
+    )
+    assert bot_signature.suspected_at is not None
+    assert not OutboundEmail.objects.filter(signature=bot_signature).exists()
+    assert [m.to for m in mailoutbox] == [["ada@example.org"]]
+
+
+@pytest.mark.parametrize(
+    "started",
+    [
+        make_stamp,  # sent at once
+        lambda: "",  # no stamp
+        lambda: make_stamp(1_000.0).replace("1000.000", "900.000"),  # moved back
+        lambda: "1000.000",  # unsigned
+    ],
+    ids=["at-once", "missing", "tampered", "unsigned"],
+)
+def test_a_form_sent_too_fast_is_suspect_and_looks_the_same(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks, started
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        human = _sign(client, petition, sign_data)
+        bot = _sign(
+            client,
+            petition,
+            sign_data | {"email": "bot@example.org", "started": started()},
+        )
+
+    assert _looks(client, bot) == _looks(client, human)
+    assert Signature.objects.get(email="bot@example.org").suspect_reason == (
+        Reason.TOO_FAST
+    )
+    assert len(mailoutbox) == 1
+
+
+def test_a_petition_without_a_fill_time_check_takes_a_form_without_a_stamp(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    AbuseSettings.objects.create(petition=petition, min_fill_seconds=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(client, petition, sign_data | {"started": ""})
+
+    assert Signature.objects.get().state == Signature.State.PENDING
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "address", "email", "reason"),
+    [
+        ("network", "198.51.100.0/24", "198.51.100.20", "a@example.org", "address"),
+        ("network", "2001:db8:bad::/48", "2001:db8:bad::1", "a@example.org", "address"),
+        ("domain", "spam.example", "203.0.113.1", "a@mail.spam.example", "domain"),
+        (
+            "email",
+            "adalovelace@gmail.com",
+            "203.0.113.1",
+            "Ada.Lovelace+x@Gmail.com",
+            "email",
+        ),
+    ],
+    ids=["ipv4-range", "ipv6-range", "subdomain", "canonical-email"],
+)
+def test_a_blocked_signer_is_suspect_uncounted_and_sent_nothing(
+    client,
+    petition,
+    sign_data,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    kind,
+    value,
+    address,
+    email,
+    reason,
+):
+    BlockListEntry.objects.create(kind=kind, value=value)
+    blocklist.forget()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _sign(
+            client, petition, sign_data | {"email": email}, REMOTE_ADDR=address
+        )
+
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert signature.suspect_reason == f"blocked_{reason}"
+    assert petition.confirmed_count() == 0
+    assert mailoutbox == []
+    assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for"),
+    [
+        (0, "198.51.100.{n}"),  # no proxy: the header is the client's own
+        (1, "198.51.100.{n}, 203.0.113.5"),  # the proxy appended the real one
+    ],
+    ids=["no-proxy", "behind-a-proxy"],
+)
+def test_a_forged_forwarded_for_does_not_change_the_rate_limit(
+    client, petition, sign_data, settings, proxies, forwarded_for
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    for n in range(6):
+        _sign(
+            client,
+            petition,
+            sign_data | {"email": f"forged{n}@example.org"},
+            HTTP_X_FORWARDED_FOR=forwarded_for.format(n=n),
+        )
+
+    states = list(Signature.objects.order_by("pk").values_list("state", flat=True))
+    assert states == ["pending"] * 3 + ["suspect"] * 3
+    assert len(set(Signature.objects.values_list("client_hash", flat=True))) == 1
+
+
+def test_behind_a_proxy_another_client_has_its_own_limit(
+    client, petition, sign_data, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(4):
+        _sign(
+            client,
+            petition,
+            sign_data | {"email": f"busy{n}@example.org"},
+            HTTP_X_FORWARDED_FOR="203.0.113.5",
+        )
+    _sign(
+        client,
+        petition,
+        sign_data | {"email": "neighbour@example.org"},
+        HTTP_X_FORWARDED_FOR="203.0.113.6",
+    )
+
+    assert Signature.objects.get(email="neighbour@example.org").state == "pending"
+
+
+def test_the_client_address_is_kept_only_as_its_hash(client, petition, sign_data):
+    _sign(client, petition, sign_data, REMOTE_ADDR="203.0.113.77")
+
+    row = Signature.objects.values().get()
+    assert len(row["client_hash"]) == 32
+    assert not [name for name, value in row.items() if "203.0.113" in str(value)]
+
+
+def test_a_suspect_signature_stays_suspect_when_its_address_signs_again_cleanly(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(client, petition, sign_data | {"website": "spam"})
+        again = _sign(client, petition, sign_data, REMOTE_ADDR="203.0.113.50")
+        resend = client.post(
+            reverse("actions:resend", kwargs={"slug": petition.slug}),
+            {"email": sign_data["email"]},
+        )
+
+    assert again.status_code == resend.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.state, signature.suspect_reason) == ("suspect", Reason.HONEYPOT)
+    assert mailoutbox == []
+
+
+def test_a_suspect_attempt_on_a_real_signature_changes_and_sends_nothing(
+    client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(client, petition, sign_data)
+        confirm_signature(signature=Signature.objects.get())
+        bot = _sign(client, petition, sign_data | {"website": "spam"})
+
+    assert bot.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.state, signature.suspect_reason) == ("confirmed", "")
+    assert signature.emails_queued == 1
+    assert len(mailoutbox) == 1
+    assert petition.confirmed_count() == 1
+
+
+def test_signing_adds_no_query_to_the_hot_path(
+    client, petition, sign_data, django_assert_num_queries
+):
+    _sign(client, petition, sign_data)  # the petition and block list are read
+
+    # Elsewhere: a savepoint, the signature, its email and its consent record.
+    on_postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(1 if on_postgresql else 5):
+        response = _sign(client, petition, sign_data | {"email": "b@example.org"})
+
+    assert response.status_code == 302
+    assert Signature.objects.get(email="b@example.org").state == "pending"

@@ -1,0 +1,161 @@
+"""What the campaign dashboard shows for one petition: counts, never signers.
+
+Every figure is an aggregate, computed in a fixed number of queries whatever
+the number of signatures.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from actions.dashboard import charts
+from actions.followups import services as followups
+from actions.followups.models import FollowUp, FollowUpDelivery
+from actions.models import Petition, Signature
+
+DAYS = 90
+TOP_COUNTRIES = 20
+TOP_SOURCES = 20
+
+
+@dataclass(frozen=True)
+class PetitionDashboard:
+    petition: Petition
+    confirmed: int
+    pending: int
+    suspect: int
+    per_day: list[tuple[date, int]]
+    by_country: list[tuple[str, int]]
+    by_source: list[tuple[str, int]]
+    follow_ups: list["FollowUpProgress"]
+
+    @property
+    def goal_percent(self) -> int:
+        return min(100, self.confirmed * 100 // self.petition.goal)
+
+    @property
+    def confirmed_in_period(self) -> int:
+        return sum(count for day, count in self.per_day)
+
+    @property
+    def day_chart(self) -> charts.DaySeries:
+        return charts.day_series(self.per_day)
+
+    @property
+    def country_chart(self) -> charts.BarChart:
+        return charts.bar_chart(self.by_country)
+
+    @property
+    def source_chart(self) -> charts.BarChart:
+        return charts.bar_chart(self.by_source)
+
+    @property
+    def follow_up_chart(self) -> charts.BarChart:
+        return charts.bar_chart(
+            [(f.follow_up.subject, f.sent) for f in self.follow_ups]
+        )
+
+
+@dataclass(frozen=True)
+class FollowUpProgress:
+    follow_up: FollowUp
+    queued: int
+    sent: int
+    failed: int
+
+
+def petition_dashboard(
+    *, petition: Petition, today: date | None = None
+) -> PetitionDashboard:
+    """The dashboard's figures for a petition; reads only (seven queries).
+
+    Confirmed comes from the counter shards, as the public count does; the
+    charts count confirmed signatures, the last DAYS days ending ``today``.
+    """
+    signatures = Signature.objects.filter(petition=petition)
+    confirmed = signatures.filter(state=Signature.State.CONFIRMED)
+    by_country = _grouped(confirmed, "country")
+    uncounted = _grouped(
+        signatures.filter(state__in=[Signature.State.PENDING, Signature.State.SUSPECT]),
+        "state",
+    )
+    return PetitionDashboard(
+        petition=petition,
+        confirmed=petition.confirmed_count(),
+        pending=uncounted.get(Signature.State.PENDING, 0),
+        suspect=uncounted.get(Signature.State.SUSPECT, 0),
+        per_day=_per_day(confirmed, today or timezone.localdate()),
+        by_country=_countries(by_country),
+        by_source=_sources(confirmed, total=sum(by_country.values())),
+        follow_ups=_follow_ups(petition),
+    )
+
+
+def _follow_ups(petition: Petition) -> list[FollowUpProgress]:
+    """The petition's follow-ups past draft, newest first, with their emails."""
+    sent_or_sending = list(
+        FollowUp.objects.filter(petition=petition)
+        .exclude(state=FollowUp.State.DRAFT)
+        .order_by("-pk")
+    )
+    counts = followups.progress([f.pk for f in sent_or_sending])
+    states = FollowUpDelivery.State
+    return [
+        FollowUpProgress(
+            follow_up=f,
+            queued=counts[f.pk].get(states.QUEUED, 0)
+            + counts[f.pk].get(states.SENDING, 0),
+            sent=counts[f.pk].get(states.SENT, 0),
+            failed=counts[f.pk].get(states.FAILED, 0),
+        )
+        for f in sent_or_sending
+    ]
+
+
+def _per_day(confirmed, today: date) -> list[tuple[date, int]]:
+    first = today - timedelta(days=DAYS - 1)
+    since = datetime.combine(first, time.min, tzinfo=timezone.get_current_timezone())
+    counts = dict(
+        confirmed.filter(confirmed_at__gte=since)
+        .annotate(day=TruncDate("confirmed_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("day", "n")
+    )
+    days = (first + timedelta(days=n) for n in range(DAYS))
+    return [(day, counts.get(day, 0)) for day in days]
+
+
+def _grouped(signatures, field: str, limit: int | None = None) -> dict[str, int]:
+    rows = (
+        signatures.values(field)
+        .annotate(n=Count("pk"))
+        .order_by("-n", field)
+        .values_list(field, "n")
+    )
+    return dict(rows[:limit] if limit else rows)
+
+
+def _countries(by_country: dict[str, int]) -> list[tuple[str, int]]:
+    named = [(countries.name(code) or code, n) for code, n in by_country.items()]
+    top, rest = named[:TOP_COUNTRIES], named[TOP_COUNTRIES:]
+    if rest:
+        top.append((_("Other countries"), sum(n for label, n in rest)))
+    return top
+
+
+def _sources(confirmed, *, total: int) -> list[tuple[str, int]]:
+    # Sources are free text, perhaps thousands of them: only the top ones are
+    # fetched, and the rest is what the total leaves.
+    top = _grouped(confirmed, "source", TOP_SOURCES)
+    rows = [(source or _("(no source)"), n) for source, n in top.items()]
+    rest = total - sum(top.values())
+    if rest:
+        rows.append((_("Other sources"), rest))
+    return rows

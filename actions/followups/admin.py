@@ -1,0 +1,229 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.csp import CSP
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_POST
+
+from actions.core.canonical import canonical_email
+from actions.followups import previews
+from actions.followups import services as followups
+from actions.followups.forms import FollowUpForm
+from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
+from actions.followups.rendering import list_headers
+from actions.followups.transport import CONNECTION_ERRORS, ConnectionLost, Refused
+from staff.admin_base import ReadOnlyAdmin
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    form = FollowUpForm
+    list_display = ["subject", "petition", "trigger", "state", "progress", "sent_at"]
+    list_filter = ["state", "trigger"]
+    search_fields = ["subject", "petition__title"]
+    list_select_related = ["petition"]
+    autocomplete_fields = ["petition"]
+    readonly_fields = [
+        "state",
+        "progress",
+        "scheduled_at",
+        "sending_at",
+        "sent_at",
+        "cancelled_at",
+    ]
+    actions = ["schedule", "cancel", "send_me_a_test"]
+    change_form_template = "admin/followups/followup/change_form.html"
+
+    def get_urls(self) -> list:
+        # The preview frames the email, whose markup carries inline styles.
+        preview = csp_override(
+            settings.SECURE_CSP | {"style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
+        )(self.preview_view)
+        return [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(preview),
+                name="followups_followup_preview",
+            ),
+            path(
+                "<int:pk>/send-test/",
+                self.admin_site.admin_view(self.send_test_view),
+                name="followups_followup_send_test",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: FollowUp | None = None
+    ) -> list[str]:
+        if obj is not None and not obj.is_editable:
+            return [*FollowUpForm.Meta.fields, *self.readonly_fields]
+        return self.readonly_fields
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: FollowUp | None = None
+    ) -> bool:
+        # What was sent stays on record; drafts may go.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.state == FollowUp.State.DRAFT)
+
+    def get_actions(
+        self,
+        request: HttpRequest,
+        action_location: ActionLocation = ActionLocation.CHANGE_LIST,
+    ) -> dict:
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)  # it would skip the draft check
+        return actions
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        page = list(changelist.result_list)
+        counts = followups.progress([follow_up.pk for follow_up in page])
+        for follow_up in page:
+            follow_up.progress_counts = counts[follow_up.pk]
+        return changelist
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: FollowUp) -> str:
+        if obj.pk is None:
+            return "-"
+        counts = getattr(obj, "progress_counts", None)
+        if counts is None:
+            counts = followups.progress([obj.pk])[obj.pk]
+        url = reverse("admin:followups_followupdelivery_changelist")
+        return format_html_join(
+            " · ",
+            '<a href="{}?{}">{} {}</a>',
+            (
+                (
+                    url,
+                    urlencode({"follow_up__id__exact": obj.pk, "state": state}),
+                    label,
+                    counts.get(state, 0),
+                )
+                for state, label in FollowUpDelivery.State.choices
+            ),
+        )
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The email as its first recipient would get it; its links are inert."""
+        follow_up = self._follow_up(request, pk)
+        # A campaigner sees no signer, not even one first name.
+        may_see_signers = request.user.has_perm("actions.view_signature")
+        email = previews.preview(follow_up, of_a_signer=may_see_signers)
+        context = self.admin_site.each_context(request) | {
+            "opts": self.opts,
+            "original": follow_up,
+            "title": _("Preview: %(subject)s") % {"subject": follow_up.subject},
+            "email": email,
+            "from_email": settings.DEFAULT_FROM_EMAIL,
+            "headers": list_headers(email),
+        }
+        return TemplateResponse(
+            request, "admin/followups/followup/preview.html", context
+        )
+
+    @method_decorator(require_POST)
+    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        follow_up = self._follow_up(request, pk)
+        self._send_test(request, [follow_up])
+        return redirect("admin:followups_followup_change", follow_up.pk)
+
+    def _follow_up(self, request: HttpRequest, pk: int) -> FollowUp:
+        follow_up = get_object_or_404(
+            FollowUp.objects.select_related("petition__statement"), pk=pk
+        )
+        if not self.has_view_permission(request, follow_up):
+            raise PermissionDenied
+        return follow_up
+
+    def _send_test(self, request: HttpRequest, follow_ups: list[FollowUp]) -> None:
+        to_email = request.user.email
+        if not to_email:
+            self.message_user(
+                request,
+                _("Your account has no email address: add one to get tests."),
+                messages.ERROR,
+            )
+            return
+        for follow_up in follow_ups:
+            try:
+                previews.send_test(follow_up=follow_up, to_email=to_email)
+            except (Refused, ConnectionLost, *CONNECTION_ERRORS) as exc:
+                self.message_user(
+                    request,
+                    _("The test of “%(subject)s” could not be sent: %(error)s")
+                    % {"subject": follow_up.subject, "error": exc},
+                    messages.ERROR,
+                )
+                return
+        self.message_user(
+            request,
+            _("Test sent to %(email)s.") % {"email": to_email},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Schedule selected follow-ups"))
+    def schedule(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
+        done = sum(followups.schedule(follow_up=follow_up) for follow_up in queryset)
+        self.message_user(
+            request,
+            ngettext("%d follow-up scheduled.", "%d follow-ups scheduled.", done)
+            % done,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Cancel selected follow-ups"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
+        done = sum(followups.cancel(follow_up=follow_up) for follow_up in queryset)
+        self.message_user(
+            request,
+            ngettext("%d follow-up cancelled.", "%d follow-ups cancelled.", done)
+            % done,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Send me a test of selected follow-ups"))
+    def send_me_a_test(
+        self, request: HttpRequest, queryset: QuerySet[FollowUp]
+    ) -> None:
+        self._send_test(request, list(queryset.select_related("petition__statement")))
+
+
+@admin.register(FollowUpDelivery)
+class FollowUpDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["signature", "state", "attempts", "created_at", "sent_at"]
+    list_filter = ["state", "follow_up"]
+    list_select_related = ["signature"]
+    show_full_result_count = False
+    ordering = ["-pk"]
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyAdmin):
+    list_display = ["canonical_email", "petition", "method", "withdrawn_at"]
+    list_filter = ["method"]
+    search_fields = ["=canonical_email"]
+    list_select_related = ["petition"]
+    show_full_result_count = False
+    ordering = ["-withdrawn_at"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Withdrawal], search_term: str
+    ) -> tuple[QuerySet[Withdrawal], bool]:
+        if "@" in search_term:
+            return queryset.filter(canonical_email=canonical_email(search_term)), False
+        return super().get_search_results(request, queryset, search_term)

@@ -1,0 +1,61 @@
+"""Outbox rows as emails, rendered from templates/outbox/emails/<kind>.*"""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from actions.core.mail import Message, PrebuiltMessage, prebuilt
+from actions.core.tokens import make_confirmation_token, make_data_token
+from actions.outbox.models import OutboundEmail
+
+
+def build_message(outbound: OutboundEmail) -> PrebuiltMessage:
+    """The email for a row, rendered from its kind's templates."""
+    context = _context(outbound)
+    base = f"outbox/emails/{outbound.kind}"
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _subject(outbound, context)
+        text = render_to_string(f"{base}.txt", context)
+        html = render_to_string(f"{base}.html", context)
+    return prebuilt(Message(subject, text, html), to=outbound.to_email)
+
+
+def subject(outbound: OutboundEmail) -> str:
+    """The subject line a row's email has (or had), e.g. for a data copy."""
+    signature = outbound.signature
+    context = {
+        "signature": signature,
+        "petition": signature.petition,
+        "site_name": settings.SITE_NAME,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        return _subject(outbound, context)
+
+
+def _subject(outbound: OutboundEmail, context: dict[str, object]) -> str:
+    # Subjects are one line: a newline in a name must not add a header.
+    template = f"outbox/emails/{outbound.kind}_subject.txt"
+    return " ".join(render_to_string(template, context).split())
+
+
+def _context(outbound: OutboundEmail) -> dict[str, object]:
+    signature = outbound.signature
+    petition = signature.petition
+    token = make_confirmation_token(signature.pk)
+    context = {
+        "signature": signature,
+        "petition": petition,
+        "site_name": settings.SITE_NAME,
+        "petition_url": settings.SITE_URL + petition.statement.get_absolute_url(),
+        "confirm_url": settings.SITE_URL
+        + reverse("actions:confirm", kwargs={"slug": petition.slug, "token": token}),
+        "your_data_url": settings.SITE_URL + reverse("actions:your_data"),
+    }
+    if outbound.kind == OutboundEmail.Kind.DATA_REQUEST:
+        # Made at sending, so the link's lifetime starts when it is sent.
+        data_token = make_data_token(signature.pk)
+        context["data_url"] = settings.SITE_URL + reverse(
+            "actions:your_data_copy", kwargs={"token": data_token}
+        )
+    return context

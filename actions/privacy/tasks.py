@@ -1,0 +1,19 @@
+"""Privacy's tasks. Names are those the tasks had when they were first queued
+(actions.tasks.*): never change them, queued messages carry them."""
+
+from celery import shared_task
+
+from actions.privacy import services
+
+
+@shared_task(name="actions.tasks.send_data_link", acks_late=True)
+def send_data_link(email: str) -> None:
+    """Email a link to this address's data if any is held, within the daily cap."""
+    services.send_data_link(email=email)
+
+
+@shared_task(name="actions.tasks.anonymise_expired_signatures")
+def anonymise_expired_signatures() -> int:
+    """The retention job: anonymise signers of long-closed petitions, in
+    batches that each commit. Resumable and repeat-safe."""
+    return services.anonymise_expired()

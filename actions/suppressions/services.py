@@ -1,0 +1,99 @@
+"""The suppression list: addresses that bounced hard or complained of spam.
+
+A mail provider's signed tracking webhook (django-anymail) fills it; every
+email the site sends checks it first, so nothing more goes to such an address.
+"""
+
+import logging
+
+from anymail.signals import AnymailTrackingEvent, EventType
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+
+from actions.core.canonical import canonical_email
+from actions.models import Signature
+from actions.suppressions.models import Suppression
+
+logger = logging.getLogger(__name__)
+
+# A soft bounce or a deferral is not here: the next attempt may well arrive.
+# Anymail reports a temporary failure as DEFERRED, a permanent one as BOUNCED.
+REASONS = {
+    EventType.BOUNCED: Suppression.Reason.BOUNCED,
+    EventType.COMPLAINED: Suppression.Reason.COMPLAINED,
+}
+
+
+def is_suppressed(email: str) -> bool:
+    """Whether nothing may be sent to this address (any spelling of it)."""
+    return Suppression.objects.filter(canonical_email=canonical_email(email)).exists()
+
+
+def exclude_suppressed(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
+    """These signatures less those whose address is on the suppression list."""
+    suppressed = Suppression.objects.filter(canonical_email=OuterRef("canonical_email"))
+    return signatures.filter(~Exists(suppressed))
+
+
+def suppress(
+    *, email: str, reason: str, provider: str, event_id: str, description: str = ""
+) -> Suppression | None:
+    """Add an address to the suppression list; None if the event or the address
+    with this reason is there already (repeat-safe: a replayed event adds nothing).
+    """
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate loses cleanly
+            return Suppression.objects.create(
+                canonical_email=canonical_email(email),
+                reason=reason,
+                provider=provider[:40],
+                event_id=event_id[:200],
+                description=description,
+            )
+    except IntegrityError:
+        return None
+
+
+def record_tracking_event(
+    *, event: AnymailTrackingEvent, provider: str
+) -> Suppression | None:
+    """Suppress the recipient of a hard bounce or a spam complaint.
+
+    Other events (delivered, opened, deferred...) change nothing. Repeat-safe.
+    """
+    reason = REASONS.get(event.event_type)
+    if reason is None:
+        return None
+    if not event.recipient or not event.event_id:
+        logger.warning("%s %s event without recipient or id", provider, reason)
+        return None
+    return suppress(
+        email=event.recipient,
+        reason=reason,
+        provider=provider,
+        event_id=event.event_id,
+        description=event.description or event.mta_response or "",
+    )
+
+
+def suppressions_copy(address: str) -> list[dict[str, object]]:
+    """This canonical address's suppressions, as a supporter's copy of their
+    data shows them. Reads only."""
+    return [
+        {"reason": s.get_reason_display(), "recorded_at": s.created_at}
+        for s in Suppression.objects.filter(canonical_email=address)
+    ]
+
+
+def forget_address(address: str) -> None:
+    """Erase this canonical address from the list, keeping each entry (and so
+    its event id, which stops a replayed event adding the address back)."""
+    Suppression.objects.filter(canonical_email=address).update(
+        canonical_email=Concat(
+            Value("erased-suppression-"),
+            Cast("pk", CharField()),
+            output_field=CharField(),
+        ),
+        description="",
+    )

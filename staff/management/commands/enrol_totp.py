@@ -1,0 +1,22 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from staff.twofactor import enrol_totp_device, enrolment_instructions
+
+
+class Command(BaseCommand):
+    help = (
+        "Give a staff user a new TOTP device for the admin's second factor and "
+        "print its otpauth URI. Replaces any device they had."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("username")
+
+    def handle(self, *args: object, username: str, **options: object) -> None:
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None or not user.is_staff:
+            raise CommandError(f"No staff user named {username!r}.")
+        device = enrol_totp_device(user=user)
+        self.stdout.write(f"TOTP device enrolled for {username!r}.")
+        self.stdout.write(enrolment_instructions(device))
