@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from actions.core.tokens import (
     CONFIRM_SALT,
+    DOWNLOAD_SALT,
     UNSUBSCRIBE_SALT,
     make_confirmation_token,
     make_unsubscribe_token,
@@ -172,7 +173,7 @@ def test_bad_download_links_are_refused_with_a_page_that_says_why(client, links)
     tokens.append(exports.download_token(theirs, user=colleague))
     tokens.append(exports.download_token(theirs, user=links["exporter"]))
     expired = _expired(
-        tokens.DOWNLOAD_SALT,
+        DOWNLOAD_SALT,
         {"export": export.pk, "user": links["exporter"].pk},
         age=2 * 3600,
     )
