@@ -4,6 +4,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -142,15 +143,48 @@ def stop(procs: dict[str, subprocess.Popen]) -> None:
             proc.wait(timeout=5)
 
 
+# The site's WSGI application in the Procfile's web line, and the floor's.
+SITE_WSGI = re.compile(r"(?<=\s)campaign\.wsgi(:application)?(?=\s|$)")
+FLOOR_WSGI = "bench.floor.wsgi:application"
+
+
+def floor_command(web: str) -> str:
+    """The Procfile's web line with the floor's application in place of the
+    site's: every gunicorn option stays the one the site runs with."""
+    command, replaced = SITE_WSGI.subn(FLOOR_WSGI, web)
+    if replaced != 1:
+        sys.exit(f"Cannot find campaign.wsgi once in the web line: {web}")
+    return command
+
+
 @contextlib.contextmanager
 def production_set(
     env: dict[str, str], workers: int, logdir: Path, path: Path
 ) -> Iterator[dict[str, subprocess.Popen]]:
     """Start every Procfile entry as its own process group, as honcho would."""
+    with process_set(env, workers, logdir, procfile(path)) as procs:
+        yield procs
+
+
+@contextlib.contextmanager
+def floor_set(
+    env: dict[str, str], workers: int, logdir: Path, path: Path
+) -> Iterator[dict[str, subprocess.Popen]]:
+    """Start the floor project alone, by the Procfile's web line (see above)."""
+    entries = {"floor": floor_command(procfile(path)["web"])}
+    with process_set(env, workers, logdir, entries) as procs:
+        yield procs
+
+
+@contextlib.contextmanager
+def process_set(
+    env: dict[str, str], workers: int, logdir: Path, entries: dict[str, str]
+) -> Iterator[dict[str, subprocess.Popen]]:
+    """Start each command as its own process group; stop them all on exit."""
     env = env | {"WEB_CONCURRENCY": str(workers)}
     procs: dict[str, subprocess.Popen] = {}
     try:
-        for name, command in procfile(path).items():
+        for name, command in entries.items():
             out = (logdir / f"{name}-w{workers}.log").open("w")
             procs[name] = subprocess.Popen(
                 ["/bin/sh", "-c", f"exec {command}"],

@@ -1,0 +1,1 @@
+"""The benchmark's floor: a minimal Django project, see bench/README.md."""
