@@ -2,6 +2,9 @@
 # make test  - install everything and run the test suite
 # make stack - the production-like set from the Procfile (needs DATABASE_URL, REDIS_URL;
 #              plain http unless HTTPS=1)
+# make lint  - ruff, ruff format, django-upgrade and djLint, as pre-commit runs them
+#              (`make -k lint` runs every check even when one fails)
+# make format - apply ruff format, ruff's fixes and django-upgrade's rewrites
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +13,8 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: run test test-all stack lint format bench clean
+.PHONY: run test test-all stack lint lint-pins lint-ruff lint-format lint-django lint-imports \
+	lint-templates format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed (see .python-version)"'
@@ -44,11 +48,43 @@ stack: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0 && \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-lint: $(VENV)/.installed
+# The same checks as .pre-commit-config.yaml, with the same tool versions
+# (requirements-dev.txt; lint-pins fails if the two disagree) and settings.
+DJANGO_TARGET := 6.1
+# Python files django-upgrade reads: tracked ones and new ones not yet added,
+# without git-ignored files (.venv) or migrations (generated; ruff skips them too).
+PY_FILES := git ls-files -z --cached --others --exclude-standard -- '*.py' ':!:*/migrations/*'
+
+lint: lint-pins lint-ruff lint-format lint-django lint-templates lint-imports typecheck
+
+lint-pins: $(VENV)/.installed
+	$(BIN)/python .ci/check_lint_pins.py
+
+lint-ruff: $(VENV)/.installed
 	$(BIN)/ruff check .
+
+lint-format: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
+# django-upgrade --check reports the files it would rewrite and exits 1 without
+# writing any, so the check never touches the tree (no temporary copy needed).
+# No `xargs -r`: an empty list (git failing, say) makes django-upgrade fail
+# rather than pass having read nothing.
+lint-django: $(VENV)/.installed
+	$(PY_FILES) | xargs -0 $(BIN)/django-upgrade --target-version $(DJANGO_TARGET) --check
+
+# The import contracts of pyproject.toml ([tool.importlinter]): no cycles,
+# views/admin/tasks above services above models, features independent.
+lint-imports: $(VENV)/.installed
+	$(BIN)/lint-imports
+
+# Lint only; djLint's formatter is not enforced (see [tool.djlint] in pyproject.toml).
+lint-templates: $(VENV)/.installed
+	$(BIN)/djlint templates --lint
+
 format: $(VENV)/.installed
+	$(PY_FILES) | xargs -0 $(BIN)/django-upgrade --target-version $(DJANGO_TARGET) \
+		--exit-zero-even-if-changed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
