@@ -10,7 +10,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: run test test-all stack lint format bench clean
+.PHONY: run test test-all stack lint typecheck format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed (see .python-version)"'
@@ -47,6 +47,9 @@ stack: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
