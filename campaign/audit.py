@@ -10,16 +10,20 @@ file it hands out) and a look at sensitive signers with
 """
 
 import json
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from campaign.admin import SuperuserOnlyAdmin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 EXPORTED = "exported"
 VIEWED_SIGNERS = "viewed_signers"
@@ -88,13 +92,17 @@ def record_signer_view(*, user_id: int, petition: Model, via: str) -> LogEntry:
     )
 
 
-def log_state_change(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Model):
+def log_state_change(
+    model_admin: admin.ModelAdmin, request: HttpRequest, obj: Model
+) -> None:
     """Write to the audit log that an admin action moved ``obj`` to a new state.
 
     Admin actions change rows without the change form, so Django writes no
     entry for them by itself. One row per call.
     """
-    field = str(obj._meta.get_field("state").verbose_name)
+    state = obj._meta.get_field("state")
+    assert isinstance(state, Field)  # a column of the model, not a relation
+    field = str(state.verbose_name)
     model_admin.log_change(request, obj, [{"changed": {"fields": [field]}}])
 
 
@@ -115,7 +123,9 @@ class KindFilter(admin.SimpleListFilter):
     title = _("kind")
     parameter_name = "kind"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, "StrPromise"]]:
         return [
             ("content", _("Content changes")),
             ("roles", _("Users, roles and devices")),
@@ -123,7 +133,9 @@ class KindFilter(admin.SimpleListFilter):
             ("signer_views", _("Views of sensitive signers")),
         ]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[LogEntry]):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[LogEntry]
+    ) -> QuerySet[LogEntry]:
         exports = Q(change_message__contains=f'"{EXPORTED}"')
         views = Q(change_message__contains=f'"{VIEWED_SIGNERS}"')
         if self.value() == "exports":
@@ -158,7 +170,7 @@ class AuditLogAdmin(SuperuserOnlyAdmin):
             }
         viewed = _logged(entry, VIEWED_SIGNERS)
         if viewed is not None:
-            via = SIGNER_VIEWS.get(viewed.get("via"), viewed.get("via"))
+            via = SIGNER_VIEWS.get(str(viewed.get("via")), viewed.get("via"))
             return gettext("Saw sensitive signers through %(via)s") % {"via": via}
         invalidated = _logged(entry, INVALIDATED)
         if invalidated is not None:
