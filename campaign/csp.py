@@ -47,10 +47,12 @@ class NonceMiddleware:
         response = self.get_response(request)
         if request.path.startswith(reverse("admin:index")):
             if getattr(response, "_csp_config", None) is None:
-                response._csp_config = settings.ADMIN_CSP
+                # Django's private per-response override, absent from its stubs.
+                response._csp_config = settings.ADMIN_CSP  # type: ignore[attr-defined]
         if not _is_html(response):
             return response
-        nonce = str(request._csp_nonce)  # generates it, so the header carries it
+        # generates it, so the header carries it; set by Django's CSP middleware
+        nonce = str(request._csp_nonce)  # type: ignore[attr-defined]
         if _PLACEHOLDER_BYTES in response.content:
             response.content = response.content.replace(
                 _PLACEHOLDER_BYTES, nonce.encode("ascii")
