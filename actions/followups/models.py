@@ -3,6 +3,8 @@
 Imported at the end of actions.models, so Django sees them as that app's.
 """
 
+from collections.abc import Sequence
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -120,7 +122,7 @@ class FollowUp(models.Model):
         active = [self.State.DRAFT, self.State.SCHEDULED, self.State.SENDING]
         return self._move(active, self.State.CANCELLED, "cancelled_at")
 
-    def _move(self, sources: list[str], target: str, stamp: str) -> bool:
+    def _move(self, sources: Sequence[str], target: str, stamp: str) -> bool:
         now = timezone.now()
         updated = FollowUp.objects.filter(pk=self.pk, state__in=sources).update(
             state=target, **{stamp: now}
