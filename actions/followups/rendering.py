@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -103,7 +104,7 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
     body = _with_stand_ins(follow_up.body)
     unsubscribe = reverse("actions:unsubscribe", kwargs={"token": _TOKEN})
     preferences = reverse("actions:email_preferences", kwargs={"token": _TOKEN})
-    context = {
+    context: dict[str, Any] = {
         "subject": subject,
         "body_text": body,
         "body_html": render_markdown(body),
@@ -119,7 +120,7 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
             render_to_string(f"{TEMPLATES}_subject.txt", context).split()
         )
         text = render_to_string(f"{TEMPLATES}.txt", context)
-        html = render_to_string(f"{TEMPLATES}.html", context)
+        html: str = render_to_string(f"{TEMPLATES}.html", context)
         shown_count = str(intcomma(count))
     plain = {_TITLE: " ".join(petition.title.split()), _COUNT: shown_count}
     marked_up = {_TITLE: escape(petition.title), _COUNT: shown_count}
