@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import caches
@@ -67,10 +68,13 @@ def claim(outbound_email_id: int) -> OutboundEmail | None:
 def _petition(petition_id: int) -> Petition:
     """A petition with what its emails show, kept a few seconds per process:
     a burst of signatures on one petition reads it once."""
-    return caches["rows"].get_or_set(
-        f"petition-email:{petition_id}",
-        lambda: Petition.objects.select_related("statement", "target").get(
-            pk=petition_id
+    return cast(
+        Petition,
+        caches["rows"].get_or_set(
+            f"petition-email:{petition_id}",
+            lambda: Petition.objects.select_related("statement", "target").get(
+                pk=petition_id
+            ),
         ),
     )
 
@@ -194,6 +198,7 @@ def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
 def subject(outbound: OutboundEmail) -> str:
     """The subject line a row's email has (or had), e.g. for a data copy."""
     signature = outbound.signature
+    assert signature is not None  # every kind of email is about a signature
     context = {
         "signature": signature,
         "petition": signature.petition,
@@ -214,6 +219,7 @@ def _context(outbound: OutboundEmail) -> dict[str, object]:
     from actions.services import make_confirmation_token
 
     signature = outbound.signature
+    assert signature is not None  # every kind of email is about a signature
     petition = signature.petition
     token = make_confirmation_token(signature)
     context = {
