@@ -44,6 +44,7 @@ def _public_petition(slug: str) -> Petition:
             Petition.objects.select_related("statement", "abuse_settings"), slug=slug
         ),
     )
+    assert petition is not None  # get_object_or_404 returns a row or raises
     # Checked on each request: a scheduled statement goes public on the second.
     if not petition.statement.is_visible:
         raise Http404
