@@ -443,7 +443,7 @@ AXES_VERBOSE = False
 
 # Security. Public pages run no inline script. Every HTML response carries a
 # fresh nonce that templates get through a placeholder (see campaign/csp.py).
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
