@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -47,6 +48,9 @@ from actions.models import (
 from actions.services import canonical_email
 from campaign.admin import ReadOnlyAdmin, SuperuserOnlyAdmin
 from campaign.audit import log_state_change, record_signer_view
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(Target)
@@ -189,6 +193,7 @@ class SignatureAdmin(ReadOnlyAdmin):
     def release_suspects(
         self, request: HttpRequest, queryset: QuerySet[Signature]
     ) -> None:
+        assert request.user.is_authenticated  # the admin lets in staff only
         released = abuse_services.release_suspects(
             signatures=queryset, user_id=request.user.pk
         )
@@ -227,6 +232,7 @@ class SignatureAdmin(ReadOnlyAdmin):
         if filtered.isdigit():
             sensitive.update(Petition.objects.filter(pk=filtered, sensitive=True))
         for petition in sensitive:
+            assert request.user.is_authenticated  # the admin lets in staff only
             record_signer_view(
                 user_id=request.user.pk, petition=petition, via="signature_list"
             )
@@ -242,6 +248,7 @@ class SignatureAdmin(ReadOnlyAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         signature = getattr(response, "context_data", {}).get("original")
         if response.status_code == 200 and signature and signature.petition.sensitive:
+            assert request.user.is_authenticated  # the admin lets in staff only
             record_signer_view(
                 user_id=request.user.pk, petition=signature.petition, via="signature"
             )
@@ -319,7 +326,8 @@ class SignatureExportAdmin(ReadOnlyAdmin):
         "failed_at",
         "expired_at",
     ]
-    readonly_fields = fields
+    # Plain field names, all read-only; the stubs type fields as field groups.
+    readonly_fields = fields  # type: ignore[assignment]
 
     def get_urls(self) -> list:
         download = self.admin_site.admin_view(export_views.download_export)
@@ -359,7 +367,7 @@ class SignatureExportAdmin(ReadOnlyAdmin):
         return download
 
     @admin.display(description=_("filters"))
-    def filters_summary(self, obj: SignatureExport) -> str:
+    def filters_summary(self, obj: SignatureExport) -> "StrOrPromise":
         if not obj.filters:
             return _("all signatures")
         return format_html_join(
@@ -453,7 +461,7 @@ class FollowUpAdmin(admin.ModelAdmin):
             (
                 (
                     url,
-                    urlencode({"follow_up__id__exact": obj.pk, "state": state}),
+                    urlencode({"follow_up__id__exact": str(obj.pk), "state": state}),
                     label,
                     counts.get(state, 0),
                 )
@@ -492,6 +500,7 @@ class FollowUpAdmin(admin.ModelAdmin):
         return follow_up
 
     def _send_test(self, request: HttpRequest, follow_ups: list[FollowUp]) -> None:
+        assert request.user.is_authenticated  # the admin lets in staff only
         to_email = request.user.email
         if not to_email:
             self.message_user(
@@ -603,7 +612,8 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
         "wording",
         "recorded_at",
     ]
-    readonly_fields = fields
+    # Plain field names, all read-only; the stubs type fields as field groups.
+    readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description=_("petition"))
     def petition(self, obj: ConsentRecord) -> str:
