@@ -14,7 +14,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
 .PHONY: run test test-all stack lint lint-pins lint-ruff lint-format lint-django lint-imports \
-	lint-templates format bench clean
+	lint-templates typecheck format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed (see .python-version)"'
@@ -81,6 +81,8 @@ lint-imports: $(VENV)/.installed
 # Lint only; djLint's formatter is not enforced (see [tool.djlint] in pyproject.toml).
 lint-templates: $(VENV)/.installed
 	$(BIN)/djlint templates --lint
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(PY_FILES) | xargs -0 $(BIN)/django-upgrade --target-version $(DJANGO_TARGET) \

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -23,6 +24,9 @@ from actions.followups import services as followups
 from actions.models import Petition, Signature, Target
 from staff.admin_base import ReadOnlyAdmin
 from staff.audit import log_state_change, record_signer_view
+
+if TYPE_CHECKING:
+    pass
 
 
 @admin.register(Target)
@@ -165,6 +169,7 @@ class SignatureAdmin(ReadOnlyAdmin):
     def release_suspects(
         self, request: HttpRequest, queryset: QuerySet[Signature]
     ) -> None:
+        assert request.user.is_authenticated  # the admin lets in staff only
         released = abuse_services.release_suspects(
             signatures=queryset, user_id=request.user.pk
         )
@@ -203,6 +208,7 @@ class SignatureAdmin(ReadOnlyAdmin):
         if filtered.isdigit():
             sensitive.update(Petition.objects.filter(pk=filtered, sensitive=True))
         for petition in sensitive:
+            assert request.user.is_authenticated  # the admin lets in staff only
             record_signer_view(
                 user_id=request.user.pk, petition=petition, via="signature_list"
             )
@@ -218,6 +224,7 @@ class SignatureAdmin(ReadOnlyAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         signature = getattr(response, "context_data", {}).get("original")
         if response.status_code == 200 and signature and signature.petition.sensitive:
+            assert request.user.is_authenticated  # the admin lets in staff only
             record_signer_view(
                 user_id=request.user.pk, petition=signature.petition, via="signature"
             )

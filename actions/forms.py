@@ -1,3 +1,5 @@
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout
 from django import forms
@@ -52,7 +54,7 @@ class SignatureForm(forms.Form):
         widget=forms.HiddenInput,
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -79,6 +81,7 @@ class SignatureForm(forms.Form):
         # Case folding can make an address longer (ß becomes ss, İ two
         # characters): its canonical form must still fit the unique column.
         limit = Signature._meta.get_field("canonical_email").max_length
+        assert limit is not None  # a CharField
         if len(canonical_email(email)) > limit:
             raise forms.ValidationError(
                 _("Enter a valid email address."), code="invalid"
@@ -93,6 +96,7 @@ class SignatureForm(forms.Form):
         honeypot's text and the seconds taken (0 when the stamp is missing or
         tampered with). Neither is an error: a script sees the usual page."""
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         cleaned["honeypot"] = cleaned.pop("website", "").strip()
         cleaned["fill_seconds"] = stamp.seconds_since(cleaned.pop("started", "")) or 0.0
         return cleaned

@@ -8,6 +8,8 @@ to SQL, not copied). ``SIGNING_SINGLE_STATEMENT=0`` turns this off: the plain
 path (the inserts in one transaction, as on SQLite) runs instead.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import connection, models, transaction
 
@@ -30,6 +32,7 @@ def insert_new_signature(
     tests).
     """
     insert_signature, params = _insert_signature_sql(signature)
+    assert record.wording is not None  # consent.signing_record sets it
     wording = [record.wording.text_hash]
     single = connection.vendor == "postgresql" and settings.SIGNING_SINGLE_STATEMENT
     with connection.cursor() as cursor:
@@ -77,14 +80,14 @@ def insert_new_signature(
     return True, recorded == 1
 
 
-def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[object]]:
+def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[Any]]:
     """INSERT ... SELECT of the confirmation email of the signature the
     new_signature CTE inserted (of none when it inserted none)."""
     quote = connection.ops.quote_name
     fields = [f for f in _insert_fields(OutboundEmail) if f.name != "signature"]
     sql = (
         f"INSERT INTO {quote(OutboundEmail._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}, signature_id) "
+        f"({', '.join(quote(str(f.column)) for f in fields)}, signature_id) "
         f"SELECT {', '.join(['%s'] * len(fields))}, id FROM new_signature"
     )
     return sql, _values(outbound, fields)
@@ -92,7 +95,7 @@ def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[object]]:
 
 def _insert_record_sql(
     record: ConsentRecord, *, signature: str, source: str = ""
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[Any]]:
     """INSERT ... SELECT of a signing's consent record; the caller adds the
     parameters of ``signature`` (the SQL of its id) and the wording's hash.
 
@@ -104,7 +107,8 @@ def _insert_record_sql(
     fields = [f for f in _insert_fields(ConsentRecord) if f.name not in skip]
     sql = (
         f"INSERT INTO {quote(ConsentRecord._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}, signature_id, wording_id) "
+        f"({', '.join(quote(str(f.column)) for f in fields)}, "
+        "signature_id, wording_id) "
         f"SELECT {', '.join(['%s'] * len(fields))}, {signature}, w.id "
         f"FROM {source}{quote(ConsentWording._meta.db_table)} w "
         f"WHERE w.text_hash = %s"
@@ -112,7 +116,7 @@ def _insert_record_sql(
     return sql, _values(record, fields)
 
 
-def _insert_signature_sql(signature: Signature) -> tuple[str, list[object]]:
+def _insert_signature_sql(signature: Signature) -> tuple[str, list[Any]]:
     """INSERT ... RETURNING id for a new signature, adding nothing when the
     address signed already or the petition is not open.
 
@@ -128,7 +132,7 @@ def _insert_signature_sql(signature: Signature) -> tuple[str, list[object]]:
     open_sql, open_params = is_open.query.sql_with_params()
     sql = (
         f"INSERT INTO {quote(Signature._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"({', '.join(quote(str(f.column)) for f in fields)}) "
         f"SELECT {', '.join(['%s'] * len(fields))} "
         f"WHERE EXISTS ({open_sql}) "
         f"ON CONFLICT (petition_id, canonical_email) DO NOTHING RETURNING id"
@@ -141,6 +145,6 @@ def _insert_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def _values(obj: models.Model, fields: list[models.Field]) -> list[object]:
+def _values(obj: models.Model, fields: list[models.Field]) -> list[Any]:
     """The values of obj for those columns, as the database takes them."""
     return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]

@@ -16,6 +16,9 @@ from actions.forms import ResendForm, SignatureForm
 from actions.models import Petition, Signature
 from campaign.clientip import client_ip
 
+# The updates box's wording as the form shows it: what a consent record keeps.
+UPDATES_LABEL = str(SignatureForm.base_fields["wants_updates"].label or "")
+
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
     """What a page shows for each petition: its count, progress and form."""
@@ -46,6 +49,7 @@ def _public_petition(slug: str) -> Petition:
             Petition.objects.select_related("statement", "abuse_settings"), slug=slug
         ),
     )
+    assert petition is not None  # get_object_or_404 returns a row or raises
     # Checked on each request: a scheduled statement goes public on the second.
     if not petition.statement.is_visible:
         raise Http404
@@ -63,9 +67,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             services.sign_petition(
                 petition=petition,
-                consent_wording=consent.updates_wording(
-                    SignatureForm.base_fields["wants_updates"].label
-                ),
+                consent_wording=consent.updates_wording(UPDATES_LABEL),
                 client_ip=client_ip(request),
                 **form.cleaned_data,
             )

@@ -54,10 +54,13 @@ class NonceMiddleware:
         response = self.get_response(request)
         if request.path.startswith(reverse("admin:index")):
             if getattr(response, "_csp_config", None) is None:
-                response._csp_config = settings.ADMIN_CSP
+                # Django's private per-response override, absent from its stubs.
+                response._csp_config = settings.ADMIN_CSP  # type: ignore[attr-defined]
         if not _is_html(response):
             return response
-        nonce = str(request._csp_nonce)  # generates it, so the header carries it
+        # Django's CSP middleware sets it (the stubs do not know it); reading
+        # it generates the nonce, so the header carries it.
+        nonce = str(request._csp_nonce)  # type: ignore[attr-defined]
         marker = placeholder().encode("ascii")
         if marker in response.content:
             response.content = response.content.replace(marker, nonce.encode("ascii"))

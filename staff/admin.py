@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from staff.admin_base import SuperuserOnlyAdmin
 from staff.audit import (
@@ -24,7 +25,9 @@ class KindFilter(admin.SimpleListFilter):
     title = _("kind")
     parameter_name = "kind"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
         return [
             ("content", _("Content changes")),
             ("roles", _("Users, roles and devices")),
@@ -32,7 +35,9 @@ class KindFilter(admin.SimpleListFilter):
             ("signer_views", _("Views of sensitive signers")),
         ]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[LogEntry]):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[LogEntry]
+    ) -> QuerySet[LogEntry]:
         exports = Q(change_message__contains=f'"{EXPORTED}"')
         views = Q(change_message__contains=f'"{VIEWED_SIGNERS}"')
         if self.value() == "exports":
@@ -68,7 +73,7 @@ class AuditLogAdmin(SuperuserOnlyAdmin):
             }
         viewed = logged(entry, VIEWED_SIGNERS)
         if viewed is not None:
-            via = SIGNER_VIEWS.get(viewed.get("via"), viewed.get("via"))
+            via = SIGNER_VIEWS.get(str(viewed.get("via")), viewed.get("via"))
             return gettext("Saw sensitive signers through %(via)s") % {"via": via}
         invalidated = logged(entry, INVALIDATED)
         if invalidated is not None:

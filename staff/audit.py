@@ -14,7 +14,7 @@ import json
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q
+from django.db.models import Field, Model, Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -93,7 +93,9 @@ def log_state_change(
     Admin actions change rows without the change form, so Django writes no
     entry for them by itself. One row per call.
     """
-    field = str(obj._meta.get_field("state").verbose_name)
+    state = obj._meta.get_field("state")
+    assert isinstance(state, Field)  # a column of the model, not a relation
+    field = str(state.verbose_name)
     model_admin.log_change(request, obj, [{"changed": {"fields": [field]}}])
 
 

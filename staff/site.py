@@ -30,6 +30,8 @@ class LoginForm(OTPAdminAuthenticationForm):
         try:
             super().clean_otp(user)
         except ValidationError:
+            # django-otp accepts a missing user without raising.
+            assert user is not None
             user_login_failed.send(
                 sender=type(self),
                 credentials={"username": user.get_username()},

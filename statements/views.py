@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, cache_page
@@ -18,7 +19,10 @@ public_headers = cache_control(public=True)
 
 
 def _statement_list(
-    request: HttpRequest, statements, template: str, **extra
+    request: HttpRequest,
+    statements: QuerySet[Statement],
+    template: str,
+    **extra: object,
 ) -> HttpResponse:
     page = Paginator(statements.prefetch_related("topics"), 10).get_page(
         request.GET.get("page")

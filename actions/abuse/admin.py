@@ -54,6 +54,7 @@ class BlockListEntryAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: BlockListEntry, form: Form, change: bool
     ) -> None:
         if not change:
+            assert request.user.is_authenticated  # the admin lets in staff only
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
         blocklist.forget()  # other processes follow within seconds
@@ -91,14 +92,13 @@ class SignatureFlagAdmin(ReadOnlyAdmin):
             "client_hash" if flag.kind == SignatureFlag.Kind.CLIENT else "email_domain"
         )
         hour = timezone.localtime(flag.hour)
-        query = urlencode(
-            {
-                "petition": flag.petition_id,
-                criterion: flag.value,
-                "signed_from": hour.strftime(LOCAL_MINUTE),
-                "signed_to": (hour + timedelta(hours=1)).strftime(LOCAL_MINUTE),
-            }
-        )
+        params: dict[str, int | str] = {
+            "petition": flag.petition_id,
+            criterion: flag.value,
+            "signed_from": hour.strftime(LOCAL_MINUTE),
+            "signed_to": (hour + timedelta(hours=1)).strftime(LOCAL_MINUTE),
+        }
+        query = urlencode(params)
         url = reverse("admin:actions_signature_invalidate")
         return format_html('<a href="{}?{}">{}</a>', url, query, _("Invalidate…"))
 
@@ -115,6 +115,7 @@ class SignatureFlagAdmin(ReadOnlyAdmin):
         else:  # e.g. from a petition's page: the petition is chosen, no more
             form = InvalidateForm(initial=request.GET.dict())
         if confirming and form.is_valid() and form.cleaned_data["as_of"]:
+            assert request.user.is_authenticated  # has_perm refused anonymous
             done = services.invalidate_signatures(
                 signature_filter=form.signature_filter(), user_id=request.user.pk
             )

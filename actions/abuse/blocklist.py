@@ -85,11 +85,13 @@ CACHE_KEY = "abuse-blocklist"
 
 def current() -> BlockList:
     """This process's copy of the block list, read again when it is stale."""
-    return caches["rows"].get_or_set(
+    block_list = caches["rows"].get_or_set(
         CACHE_KEY,
         lambda: compile_entries(BlockListEntry.objects.values_list("kind", "value")),
         settings.ABUSE_BLOCKLIST_CACHE_SECONDS,
     )
+    assert isinstance(block_list, BlockList)  # computed when missing
+    return block_list
 
 
 def forget() -> None:

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -28,6 +29,7 @@ class BlockListEntryForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         if cleaned.get("kind") and cleaned.get("value"):
             try:
                 cleaned["value"] = normalise(cleaned["kind"], cleaned["value"])
@@ -103,7 +105,7 @@ class AbuseSettingsForm(forms.ModelForm):
             "flag_threshold",
         ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         defaults = {
             "burst_limit": (settings.ABUSE_BURST_LIMIT, settings.ABUSE_BURST_SECONDS),
@@ -188,6 +190,7 @@ class InvalidateForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         narrowing = ("email_domain", "client_hash", "signed_from", "signed_to")
         if not any(cleaned.get(name) for name in narrowing):
             raise ValidationError(

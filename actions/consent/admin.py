@@ -35,7 +35,8 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
         "wording",
         "recorded_at",
     ]
-    readonly_fields = fields
+    # Plain field names, all read-only; the stubs type fields as field groups.
+    readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description=_("petition"))
     def petition(self, obj: ConsentRecord) -> str:

@@ -7,6 +7,7 @@ remember to bump a number.
 """
 
 import hashlib
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import caches
@@ -52,10 +53,13 @@ def wording_for(*, text: str, language: str) -> ConsentWording:
     hash and version settle a race, and the loser reads the winner's row.
     """
     digest = text_hash(text)
-    return caches["rows"].get_or_set(
-        f"consent-wording:{digest}",
-        lambda: _wording_row(digest, text=text, language=language),
-        CACHE_SECONDS,
+    return cast(
+        ConsentWording,
+        caches["rows"].get_or_set(
+            f"consent-wording:{digest}",
+            lambda: _wording_row(digest, text=text, language=language),
+            CACHE_SECONDS,
+        ),
     )
 
 
@@ -96,6 +100,7 @@ def record_signing_again(*, signature: Signature, record: ConsentRecord) -> None
     """Record a signing's answer whose cached wording row had gone (its
     database was reset), with the wording read or made afresh, and set that
     wording's version on the signature."""
+    assert record.wording is not None  # a signing's record names its wording
     record.wording = refresh_wording(record.wording)
     record.signature = signature
     record.save(force_insert=True)

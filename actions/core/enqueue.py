@@ -20,4 +20,6 @@ def enqueue(name: str, *args: object) -> None:
 
 def enqueue_on_commit(name: str, *args: object) -> None:
     """Send the task once the current transaction commits (at once outside one)."""
-    current_app.tasks[name].delay_on_commit(*args)
+    # The app's task class is DjangoTask (campaign.celery), which the stubs
+    # do not know.
+    current_app.tasks[name].delay_on_commit(*args)  # type: ignore[attr-defined]

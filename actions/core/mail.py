@@ -152,10 +152,14 @@ class PrebuiltMessage(EmailMultiAlternatives):
         self.attach_alternative(content.html, "text/html")
         self.data = data
 
-    def message(self, *, policy: email.policy.Policy = email.policy.default) -> _Built:
+    def message(  # type: ignore[override]
+        self, *, policy: email.policy.Policy = email.policy.default
+    ) -> _Built:
+        # Django's stubs type the policy more narrowly than the email package.
         parsed = message_from_bytes(self.data, _class=_Built, policy=policy)
+        assert isinstance(parsed, _Built)
         parsed.built = self.data
-        return parsed  # type: ignore[return-value]
+        return parsed
 
 
 def prebuilt(content: Message, *, to: str) -> PrebuiltMessage:

@@ -7,7 +7,7 @@ the number of signatures.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,7 +117,7 @@ def _follow_ups(petition: Petition) -> list[FollowUpProgress]:
     ]
 
 
-def _per_day(confirmed, today: date) -> list[tuple[date, int]]:
+def _per_day(confirmed: QuerySet[Signature], today: date) -> list[tuple[date, int]]:
     first = today - timedelta(days=DAYS - 1)
     since = datetime.combine(first, time.min, tzinfo=timezone.get_current_timezone())
     counts = dict(
@@ -132,7 +132,9 @@ def _per_day(confirmed, today: date) -> list[tuple[date, int]]:
     return [(day, counts.get(day, 0)) for day in days]
 
 
-def _grouped(signatures, field: str, limit: int | None = None) -> dict[str, int]:
+def _grouped(
+    signatures: QuerySet[Signature], field: str, limit: int | None = None
+) -> dict[str, int]:
     rows = (
         signatures.values(field)
         .annotate(n=Count("pk"))
@@ -150,7 +152,7 @@ def _countries(by_country: dict[str, int]) -> list[tuple[str, int]]:
     return top
 
 
-def _sources(confirmed, *, total: int) -> list[tuple[str, int]]:
+def _sources(confirmed: QuerySet[Signature], *, total: int) -> list[tuple[str, int]]:
     # Sources are free text, perhaps thousands of them: only the top ones are
     # fetched, and the rest is what the total leaves.
     top = _grouped(confirmed, "source", TOP_SOURCES)

@@ -1,7 +1,9 @@
 """The choice of rows and format for an export, from the admin or the command."""
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -61,7 +63,7 @@ class ExportForm(forms.Form):
         help_text=_("Exactly as recorded, e.g. newsletter."),
     )
 
-    def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         if not user.is_superuser:
@@ -83,6 +85,7 @@ class ExportForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         start, end = cleaned.get("confirmed_from"), cleaned.get("confirmed_to")
         if start and end and start > end:
             self.add_error(

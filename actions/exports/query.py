@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -90,21 +91,25 @@ class UtcText(Func):
     output_field = CharField()
 
     def as_sql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
-    ) -> tuple[str, list]:
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        *args: Any,
+        **extra: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         raise NotImplementedError(f"UtcText has no SQL for {connection.vendor}")
 
     def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
-    ) -> tuple[str, list]:
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         # Cheaper than to_char() on a million rows. The text is ISO as long as
         # DateStyle is (the default; the CSV copy sets it for itself).
         template = "(date_trunc('second', %(expressions)s AT TIME ZONE 'UTC'))::text"
         return Func.as_sql(self, compiler, connection, template=template, **extra)
 
     def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
-    ) -> tuple[str, list]:
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         # Django stores SQLite timestamps as UTC text; strftime trims the
         # microseconds. The format is a parameter: a literal % would have to
         # survive two rounds of %-formatting.
@@ -168,7 +173,7 @@ def export_rows(queryset: QuerySet[Signature], *, typed: bool) -> QuerySet:
     return queryset.order_by().annotate(**cells).order_by("pk").values_list(*names)
 
 
-def filter_signatures(filters: Mapping[str, object]) -> QuerySet[Signature]:
+def filter_signatures(filters: Mapping[str, Any]) -> QuerySet[Signature]:
     """Signatures matching an export's recorded filters (see ExportForm.filters).
 
     Keys: petition (id), state, confirmed_from and confirmed_to (ISO dates,

@@ -5,10 +5,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeGuard
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
@@ -51,18 +51,18 @@ class SensitivePetition(PermissionDenied):
         super().__init__(SENSITIVE_REFUSAL)
 
 
-def may_export(user: AbstractBaseUser) -> bool:
+def may_export(user: User | AnonymousUser) -> TypeGuard[User]:
     """Whether this account may take signatures out (active, with the permission)."""
     return user.is_active and user.has_perm(EXPORT_PERMISSION)
 
 
-def may_export_petition(user: AbstractBaseUser, petition: Petition) -> bool:
+def may_export_petition(user: User | AnonymousUser, petition: Petition) -> bool:
     """Whether an exporter may take this petition's signers out."""
     return user.is_superuser or not petition.sensitive
 
 
 def start_export(
-    *, user: AbstractBaseUser, filters: dict, format: str, via: str
+    *, user: User, filters: dict[str, Any], format: str, via: str
 ) -> SignatureExport:
     """Record an export before any row leaves; in the background if too big.
 
@@ -78,8 +78,10 @@ def start_export(
         raise PermissionDenied
     if not user.is_superuser:
         named = filters.get("petition")
-        sensitive = Petition.objects.filter(pk=named, sensitive=True)
-        if named is not None and sensitive.exists():
+        if (
+            named is not None
+            and Petition.objects.filter(pk=named, sensitive=True).exists()
+        ):
             raise SensitivePetition
         filters = filters | WITHOUT_SENSITIVE
     xlsx = format == SignatureExport.Format.XLSX
@@ -218,12 +220,12 @@ def download_name(export: SignatureExport) -> str:
     return f"signatures-{export.created_at:%Y%m%d-%H%M}-{export.pk}.{export.format}"
 
 
-def download_token(export: SignatureExport, *, user: AbstractBaseUser) -> str:
+def download_token(export: SignatureExport, *, user: User) -> str:
     """A link token for this user and this export, valid EXPORT_LINK_MAX_AGE."""
     return make_download_token(export_id=export.pk, user_id=user.pk)
 
 
-def export_for_download(token: str, *, user: AbstractBaseUser) -> SignatureExport:
+def export_for_download(token: str, *, user: User | AnonymousUser) -> SignatureExport:
     """The finished export a token names, if this user may have its file.
 
     Raises signing.BadSignature (SignatureExpired included), PermissionDenied
@@ -252,6 +254,7 @@ def delete_expired_files() -> int:
     ).exclude(file="")
     deleted = 0
     for export in expired.iterator():
+        assert export.file.name  # excluded above when empty
         export_storage().delete(export.file.name)
         deleted += export.expire()
     return deleted

@@ -8,6 +8,7 @@ from django.http import (
     FileResponse,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     QueryDict,
     StreamingHttpResponse,
 )
@@ -23,7 +24,7 @@ from actions.exports.models import SignatureExport
 from actions.exports.writers import TooManyRows
 from actions.models import Petition, Signature
 
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     SignatureExport.Format.CSV: "text/csv; charset=utf-8",
     SignatureExport.Format.XLSX: (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,7 +33,7 @@ CONTENT_TYPES = {
 
 
 @require_http_methods(["GET", "POST"])
-def export_signatures(request: HttpRequest) -> HttpResponse:
+def export_signatures(request: HttpRequest) -> HttpResponseBase:
     """The export form; its POST downloads the file or queues it."""
     if not services.may_export(request.user):
         raise PermissionDenied
@@ -82,7 +83,7 @@ def _initial(query: QueryDict) -> dict[str, object]:
     return initial
 
 
-def _deliver(request: HttpRequest, export: SignatureExport) -> HttpResponse:
+def _deliver(request: HttpRequest, export: SignatureExport) -> HttpResponseBase:
     if export.via == SignatureExport.Via.BACKGROUND:
         messages.success(
             request,
@@ -99,7 +100,9 @@ def _deliver(request: HttpRequest, export: SignatureExport) -> HttpResponse:
     return _attachment(response, export)
 
 
-def _attachment(response: HttpResponse, export: SignatureExport) -> HttpResponse:
+def _attachment(
+    response: HttpResponseBase, export: SignatureExport
+) -> HttpResponseBase:
     response["Content-Type"] = CONTENT_TYPES[export.format]
     response["Content-Disposition"] = content_disposition_header(
         True, services.download_name(export)
@@ -110,7 +113,7 @@ def _attachment(response: HttpResponse, export: SignatureExport) -> HttpResponse
 
 
 @require_safe
-def download_export(request: HttpRequest, token: str) -> HttpResponse:
+def download_export(request: HttpRequest, token: str) -> HttpResponseBase:
     """A file built in the background, for the user its link was made for."""
     try:
         export = services.export_for_download(token, user=request.user)
@@ -123,6 +126,7 @@ def download_export(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, _("Your account may not download this file."), 403)
     except (SignatureExport.DoesNotExist, FileNotFoundError):
         return _refused(request, _("This file is no longer available."), 404)
+    assert request.user.is_authenticated  # export_for_download refuses others
     services.record_sensitive_views(export, user_id=request.user.pk, via="download")
     return _attachment(FileResponse(file), export)
 

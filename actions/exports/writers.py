@@ -3,7 +3,7 @@
 import csv
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -32,7 +32,9 @@ class TooManyRows(Exception):
     """More rows than the format can hold."""
 
 
-def csv_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]:
+def csv_chunks(
+    queryset: QuerySet[Signature],
+) -> Generator[tuple[bytes, int], None, None]:
     """The export as CSV: pieces of about CHUNK_BYTES, each with its row count.
 
     PostgreSQL writes the rows itself (COPY of the export query, cells already
@@ -139,7 +141,8 @@ def _discard(sheet: WriteOnlyWorksheet) -> None:
     # The rows so far sit in a temporary file that openpyxl removes on save or
     # at exit: a worker lives long, and the rows are personal data.
     sheet.close()
-    path = sheet._writer.out
+    # openpyxl's private writer, which its stubs do not declare.
+    path = sheet._writer.out  # type: ignore[attr-defined]
     if path in ALL_TEMP_FILES:
         ALL_TEMP_FILES.remove(path)
     os.remove(path)

@@ -110,7 +110,7 @@ class FollowUpAdmin(admin.ModelAdmin):
             (
                 (
                     url,
-                    urlencode({"follow_up__id__exact": obj.pk, "state": state}),
+                    urlencode({"follow_up__id__exact": str(obj.pk), "state": state}),
                     label,
                     counts.get(state, 0),
                 )
@@ -151,6 +151,7 @@ class FollowUpAdmin(admin.ModelAdmin):
         return follow_up
 
     def _send_test(self, request: HttpRequest, follow_ups: list[FollowUp]) -> None:
+        assert request.user.is_authenticated  # the admin lets in staff only
         to_email = request.user.email
         if not to_email:
             self.message_user(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +24,7 @@ class FollowUpForm(forms.ModelForm):
         model = FollowUp
         fields = ["petition", "subject", "body", "trigger", "send_at", "days_after"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "body" in self.fields:
             self.fields["body"].help_text = placeholder_help()
@@ -35,11 +37,14 @@ class FollowUpForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         trigger = cleaned.get("trigger")
         send_at, days_after = cleaned.get("send_at"), cleaned.get("days_after")
         if trigger == Trigger.AT and send_at is None:
             self.add_error("send_at", _("Give the time to send it at."))
-        elif trigger == Trigger.AT and send_at <= timezone.now():
+        elif (
+            trigger == Trigger.AT and send_at is not None and send_at <= timezone.now()
+        ):
             self.add_error("send_at", _("This time has passed; choose a later one."))
         if trigger == Trigger.AFTER_CONFIRMATION and not days_after:
             self.add_error("days_after", _("Give a number of days, 1 or more."))

@@ -1,5 +1,7 @@
 """Follow-ups, their deliveries and supporters' withdrawals of consent."""
 
+from collections.abc import Sequence
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -117,7 +119,7 @@ class FollowUp(models.Model):
         active = [self.State.DRAFT, self.State.SCHEDULED, self.State.SENDING]
         return self._move(active, self.State.CANCELLED, "cancelled_at")
 
-    def _move(self, sources: list[str], target: str, stamp: str) -> bool:
+    def _move(self, sources: Sequence[str], target: str, stamp: str) -> bool:
         now = timezone.now()
         updated = FollowUp.objects.filter(pk=self.pk, state__in=sources).update(
             state=target, **{stamp: now}

@@ -7,6 +7,7 @@ out by the site's one MIME writer (actions.core.mail).
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -93,7 +94,7 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
     body = _with_stand_ins(follow_up.body)
     unsubscribe = reverse("actions:unsubscribe", kwargs={"token": _TOKEN})
     preferences = reverse("actions:email_preferences", kwargs={"token": _TOKEN})
-    context = {
+    context: dict[str, Any] = {
         "subject": subject,
         "body_text": body,
         "body_html": render_markdown(body),
@@ -109,7 +110,7 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
             render_to_string(f"{TEMPLATES}_subject.txt", context).split()
         )
         text = render_to_string(f"{TEMPLATES}.txt", context)
-        html = render_to_string(f"{TEMPLATES}.html", context)
+        html: str = render_to_string(f"{TEMPLATES}.html", context)
         shown_count = str(intcomma(count))
     plain = {_TITLE: " ".join(petition.title.split()), _COUNT: shown_count}
     marked_up = {_TITLE: escape(petition.title), _COUNT: shown_count}

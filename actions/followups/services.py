@@ -73,6 +73,7 @@ def is_due(follow_up: FollowUp) -> bool:
     """Whether a scheduled follow-up's trigger has fired."""
     petition = follow_up.petition
     if follow_up.trigger == Trigger.AT:
+        assert follow_up.send_at is not None  # constraint followup_at_has_time
         return follow_up.send_at <= timezone.now()
     if follow_up.trigger == Trigger.GOAL_REACHED:
         return petition.confirmed_count() >= petition.goal
@@ -100,6 +101,7 @@ def start(follow_up_id: int) -> int:
             return 0  # another worker started it
         if follow_up.is_recurring:
             # Signers whose day comes after scheduling; earlier ones are past it.
+            assert follow_up.scheduled_at is not None  # it was scheduled
             follow_up.queued_until = follow_up.scheduled_at - _days(follow_up)
             FollowUp.objects.filter(pk=follow_up.pk).update(
                 queued_until=follow_up.queued_until
@@ -157,6 +159,7 @@ def queue_deliveries(*, follow_up: FollowUp, signatures: QuerySet[Signature]) ->
 def _queue_recurring(follow_up: FollowUp, *, now: datetime) -> int:
     """Queue a days-after follow-up for signatures whose day has come."""
     cutoff = now - _days(follow_up)
+    assert follow_up.queued_until is not None  # set when it started
     if cutoff <= follow_up.queued_until:
         return 0
     due = recipients(follow_up).filter(
@@ -168,6 +171,8 @@ def _queue_recurring(follow_up: FollowUp, *, now: datetime) -> int:
 
 
 def _days(follow_up: FollowUp) -> timedelta:
+    # Recurring ones only: constraint followup_after_confirmation_has_days.
+    assert follow_up.days_after is not None
     return timedelta(days=follow_up.days_after)
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from django.core.mail import mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 from actions.core.mail import writer
@@ -120,9 +121,11 @@ class SmtpTransport:
             # The data and its final dot are two writes before one read: with
             # Nagle's algorithm the dot would wait for the server's delayed
             # ACK, 40 ms an email.
-            sock = self.backend.connection.sock
+            # open() has connected it; mypy keeps the None narrowed above.
+            sock = self.backend.connection.sock  # type: ignore[attr-defined]
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = self.backend.connection
+        assert conn is not None  # open() above, or an earlier batch's connection
         conn.ehlo_or_helo_if_needed()
         return conn
 
@@ -153,7 +156,7 @@ def _expect(conn: smtplib.SMTP, reply: tuple[int, bytes], codes: set[int]) -> No
 class BackendTransport:
     """Any other mail backend (the console in development, tests' outbox)."""
 
-    def __init__(self, backend: object) -> None:
+    def __init__(self, backend: BaseEmailBackend) -> None:
         self.backend = backend
 
     def send(self, *, to: str, email: Email, mark: SentMark) -> None:
@@ -177,6 +180,7 @@ class BackendTransport:
 def open_transport() -> Iterator["SmtpTransport | BackendTransport"]:
     """One mail connection for a batch, closed at the end."""
     backend = mailers.default
+    transport: SmtpTransport | BackendTransport
     if isinstance(backend, SmtpBackend):
         transport = SmtpTransport(backend)
     else:

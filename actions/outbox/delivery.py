@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import caches
@@ -71,10 +72,13 @@ def claim(outbound_email_id: int) -> OutboundEmail | None:
 def _petition(petition_id: int) -> Petition:
     """A petition with what its emails show, kept a few seconds per process:
     a burst of signatures on one petition reads it once."""
-    return caches["rows"].get_or_set(
-        f"petition-email:{petition_id}",
-        lambda: Petition.objects.select_related("statement", "target").get(
-            pk=petition_id
+    return cast(
+        Petition,
+        caches["rows"].get_or_set(
+            f"petition-email:{petition_id}",
+            lambda: Petition.objects.select_related("statement", "target").get(
+                pk=petition_id
+            ),
         ),
     )
 

@@ -24,6 +24,7 @@ def build_message(outbound: OutboundEmail) -> PrebuiltMessage:
 def subject(outbound: OutboundEmail) -> str:
     """The subject line a row's email has (or had), e.g. for a data copy."""
     signature = outbound.signature
+    assert signature is not None  # every kind of email is about a signature
     context = {
         "signature": signature,
         "petition": signature.petition,
@@ -41,6 +42,7 @@ def _subject(outbound: OutboundEmail, context: dict[str, object]) -> str:
 
 def _context(outbound: OutboundEmail) -> dict[str, object]:
     signature = outbound.signature
+    assert signature is not None  # every kind of email is about a signature
     petition = signature.petition
     token = make_confirmation_token(signature.pk)
     context = {

@@ -197,7 +197,10 @@ def expired_petitions() -> list[Petition]:
     return [
         petition
         for petition in candidates
-        if petition.closed_at <= now - timedelta(days=petition.retention_days)
+        # The query left out petitions without either.
+        if petition.retention_days is not None
+        and petition.closed_at is not None
+        and petition.closed_at <= now - timedelta(days=petition.retention_days)
     ]
 
 

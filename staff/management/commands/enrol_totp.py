@@ -1,5 +1,5 @@
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from staff.twofactor import enrol_totp_device, enrolment_instructions
 
@@ -10,7 +10,7 @@ class Command(BaseCommand):
         "print its otpauth URI. Replaces any device they had."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
 
     def handle(self, *args: object, username: str, **options: object) -> None:

@@ -11,9 +11,10 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import (
     BaseCommand,
     CommandError,
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         parser.add_argument("--consent", choices=["yes", "no"])
         parser.add_argument("--source", help="Exactly as recorded.")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         user = self._exporter(str(options["user"]))
         form = ExportForm(
             {"format": options["format"]}
@@ -105,7 +106,7 @@ class Command(BaseCommand):
             % {"rows": rows, "output": output, "export": export.pk}
         )
 
-    def _exporter(self, username: str) -> AbstractBaseUser:
+    def _exporter(self, username: str) -> User:
         model = get_user_model()
         user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
         if user is None:
@@ -140,6 +141,6 @@ class Command(BaseCommand):
 
 def _errors(form: ExportForm) -> str:
     return "\n".join(
-        f"--{name.replace('_', '-')}: {' '.join(errors)}"
+        f"--{name.replace('_', '-')}: {' '.join(map(str, errors))}"
         for name, errors in form.errors.items()
     )
