@@ -5,7 +5,7 @@ through environment variables: gunicorn, a Celery worker and Celery beat,
 on pytest-django's PostgreSQL test database and a real Redis, sending email to
 an SMTP server in this process. Tests mark themselves
 ``django_db(transaction=True)`` so the rows they make are committed and seen
-by those processes.
+by those processes. Two stacks at once are two hosts of one site (host_pair).
 
 Run with: DATABASE_URL=postgres://postgres@127.0.0.1:5432/campaign
 REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/pytest -m integration
@@ -21,7 +21,12 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from actions.tests.integration.stack import Mailbox, PrivateRedis, Stack
+from actions.tests.integration.stack import (
+    HOSTS_EXPORT_MAX_ROWS,
+    Mailbox,
+    PrivateRedis,
+    Stack,
+)
 
 # The shared Redis database the stack uses. Not the one in REDIS_URL: the root
 # conftest clears pytest's own cache between tests, which would also wipe the
@@ -111,13 +116,14 @@ def mailbox():
 def make_stack(real_services, django_db_setup, mailbox, tmp_path_factory):
     """A stack, not yet started, on the test database and the SMTP server."""
 
-    def make(*, redis_url: str, web_workers: int = 2) -> Stack:
+    def make(*, redis_url: str, web_workers: int = 2, **options) -> Stack:
         return Stack(
             redis_url=redis_url,
             database_url=_test_database_url(),
             smtp_port=mailbox.port,
             log_dir=tmp_path_factory.mktemp("stack"),
             web_workers=web_workers,
+            **options,
         )
 
     return make
@@ -125,19 +131,22 @@ def make_stack(real_services, django_db_setup, mailbox, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def run_only(django_db_setup, django_db_blocker):
-    """Run this stack and stop every other: they share the test database, and
-    one stack's outbox sweeper would deliver the other's emails. Every stack
-    stops before the test database is dropped."""
+    """Run this stack (and those alongside it, the hosts of one site) and stop
+    every other: they share the test database, and one stack's outbox sweeper
+    would deliver the other's emails. Every stack stops before the test
+    database is dropped."""
     known: list[Stack] = []
 
-    def run(stack: Stack) -> Stack:
+    def run(stack: Stack, *alongside: Stack) -> Stack:
+        wanted = [stack, *alongside]
         for other in known:
-            if other is not stack:
+            if other not in wanted:
                 other.stop()
-        if stack not in known:
-            known.append(stack)
-        if not stack.is_running:
-            stack.start()
+        for one in wanted:
+            if one not in known:
+                known.append(one)
+            if not one.is_running:
+                one.start()
         return stack
 
     yield run
@@ -159,6 +168,40 @@ def shared_stack(real_services, make_stack) -> Stack:
 def stack(run_only, shared_stack) -> Stack:
     """The stack on the shared Redis, running."""
     return run_only(shared_stack)
+
+
+@pytest.fixture(scope="session")
+def host_pair(real_services, make_stack, tmp_path_factory) -> tuple[Stack, Stack]:
+    """Two hosts of one site on the shared database and Redis: host A runs
+    gunicorn, the Celery workers and beat; host B gunicorn and the workers."""
+    redis.Redis.from_url(real_services).flushdb()  # queues left by a killed run
+    # One media root for both, standing in for the object store or shared
+    # volume production needs: a worker on either host writes an export's file
+    # and the web process on the other serves it.
+    shared = {
+        "MEDIA_ROOT": str(tmp_path_factory.mktemp("shared-media")),
+        # Small exports go to the background, as large ones do.
+        "EXPORT_MAX_ROWS_PER_REQUEST": str(HOSTS_EXPORT_MAX_ROWS),
+    }
+    # One web worker each, so a test knows which process's caches a request
+    # meets: warmed on host B, they are the ones its next request uses.
+    return (
+        make_stack(redis_url=real_services, web_workers=1, name="host-a", env=shared),
+        make_stack(
+            redis_url=real_services,
+            web_workers=1,
+            name="host-b",
+            beat=False,
+            env=shared,
+        ),
+    )
+
+
+@pytest.fixture
+def hosts(run_only, host_pair) -> tuple[Stack, Stack]:
+    """Hosts A and B of one site, running; every other stack stopped."""
+    run_only(*host_pair)
+    return host_pair
 
 
 @pytest.fixture

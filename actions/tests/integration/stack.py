@@ -1,7 +1,7 @@
 """The real parts the integration tests run: the site as in production
 (gunicorn, a Celery worker and beat, configured only through environment
-variables), a Redis server of a test's own, and an SMTP server that keeps
-what it receives.
+variables), a Redis server of a test's own, an SMTP server that keeps
+what it receives, and a staff member's admin session.
 """
 
 import email
@@ -21,12 +21,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.urls import reverse
 
 BIN = Path(sys.executable).parent
 # aiosmtpd logs every SMTP command at INFO.
@@ -35,6 +37,9 @@ CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[^\s/]+/")
 # How soon the site's processes see a change to the block list.
 BLOCKLIST_CACHE_SECONDS = 1
 COUNT_ON_PAGE = re.compile(r"data-count>([\d,]+)<")
+# Above this many rows, an admin export on the two hosts (conftest's host_pair)
+# is built in the background.
+HOSTS_EXPORT_MAX_ROWS = 5
 
 
 def free_port() -> int:
@@ -137,6 +142,7 @@ class Response:
     status: int
     location: str
     text: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class PrivateRedis:
@@ -174,13 +180,22 @@ class PrivateRedis:
 
 @dataclass(eq=False)
 class Stack:
-    """The site, a Celery worker and Celery beat, as separate processes."""
+    """The site, a Celery worker and Celery beat, as separate processes.
+
+    Several stacks on one database and Redis are several hosts of one site,
+    each with its own port, processes and per-process caches. Beat is a
+    singleton in production: ``beat=False`` on every host but one.
+    """
 
     redis_url: str
     database_url: str
     smtp_port: int
     log_dir: Path
     web_workers: int = 2
+    name: str = "site"
+    beat: bool = True
+    # Settings of this stack's own, over those environment() sets.
+    env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -199,7 +214,7 @@ class Stack:
             for name, value in os.environ.items()
             if not name.startswith(("PYTEST", "CELERY_", "DJANGO_"))
         }
-        return inherited | {
+        production = {
             "CAMPAIGN_ENV": "development",
             "DEBUG": "0",
             "HTTPS": "0",
@@ -222,6 +237,7 @@ class Stack:
             "TRUSTED_PROXY_COUNT": "1",
             "ABUSE_BLOCKLIST_CACHE_SECONDS": str(BLOCKLIST_CACHE_SECONDS),
         }
+        return inherited | production | self.env
 
     def start(self) -> None:
         self._spawn(
@@ -233,19 +249,22 @@ class Stack:
         self._spawn(
             "worker",
             [BIN / "celery", "-A", "campaign", "worker", "--loglevel", "INFO"]
-            + ["--queues", "transactional,default", "--concurrency", "2"],
+            + ["--queues", "transactional,default", "--concurrency", "2"]
+            + ["--hostname", f"{self.name}@%h"],
         )
         self._spawn(
             "bulk",
             [BIN / "celery", "-A", "campaign", "worker", "--loglevel", "INFO"]
-            + ["--queues", "bulk", "--hostname", "bulk@%h", "--concurrency", "2"],
+            + ["--queues", "bulk", "--concurrency", "2"]
+            + ["--hostname", f"{self.name}-bulk@%h"],
         )
-        schedule = self.log_dir / "celerybeat-schedule"
-        self._spawn(
-            "beat",
-            [BIN / "celery", "-A", "campaign", "beat", "--loglevel", "INFO"]
-            + ["--schedule", str(schedule)],
-        )
+        if self.beat:
+            schedule = self.log_dir / "celerybeat-schedule"
+            self._spawn(
+                "beat",
+                [BIN / "celery", "-A", "campaign", "beat", "--loglevel", "INFO"]
+                + ["--schedule", str(schedule)],
+            )
         wait_until(
             self._web_answers, timeout=60, message=lambda: "gunicorn\n" + self.logs()
         )
@@ -268,24 +287,36 @@ class Stack:
         form: dict[str, str] | None = None,
         *,
         forwarded_for: str = "",
+        cookies: dict[str, str] | None = None,
     ) -> Response:
         """One request without following redirects, as a script sends it.
 
         ``forwarded_for`` is the X-Forwarded-For header as the load balancer
         (the one trusted proxy) passes it on: its last entry is the client.
+        ``cookies`` are sent, and updated with those the response sets.
         """
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
             if forwarded_for:
                 headers["X-Forwarded-For"] = forwarded_for
+            if cookies:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
             body = urlencode(form or {}) if method == "POST" else None
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
+            if cookies is not None:
+                for header in response.headers.get_all("Set-Cookie") or []:
+                    for name, morsel in SimpleCookie(header).items():
+                        if morsel["max-age"] == "0":
+                            cookies.pop(name, None)  # deleted, e.g. at logout
+                        else:
+                            cookies[name] = morsel.value
             return Response(
                 status=response.status,
                 location=response.getheader("Location", ""),
                 text=response.read().decode(),
+                headers=dict(response.getheaders()),
             )
         finally:
             connection.close()
@@ -358,6 +389,32 @@ class Stack:
             return self.get("/healthz").status == 200
         except OSError:
             return False
+
+
+class StaffBrowser:
+    """A staff member's browser in the admin, its cookies sent with every
+    request to whichever host it asks. Sessions live in the database: logged
+    in on one host (password and TOTP code), it is logged in on every host."""
+
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def log_in(self, stack: Stack, *, username: str, password: str, code: str) -> None:
+        login, index = reverse("admin:login"), reverse("admin:index")
+        self.get(stack, login)  # for the CSRF cookie
+        form = {"username": username, "password": password, "otp_token": code}
+        response = self.post(stack, login, form | {"next": index})
+        assert (response.status, response.location) == (302, index), (
+            f"Login refused ({response.status})\n{stack.logs()}"
+        )
+
+    def get(self, stack: Stack, path: str) -> Response:
+        return stack.request("GET", path, cookies=self.cookies)
+
+    def post(self, stack: Stack, path: str, form: dict[str, str]) -> Response:
+        # Django takes the cookie's secret itself as the form's token too.
+        token = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+        return stack.request("POST", path, form | token, cookies=self.cookies)
 
 
 def _end(process: subprocess.Popen) -> None:
