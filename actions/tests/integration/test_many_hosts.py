@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from actions.models import OutboundEmail, Petition, Signature
+from actions.models import Petition, Signature
+from actions.outbox.models import OutboundEmail
 from actions.tests.factories import make_petition
 from actions.tests.integration.stack import (
     BLOCKLIST_CACHE_SECONDS,
@@ -25,8 +26,8 @@ from actions.tests.integration.stack import (
     wait_until,
 )
 from actions.tests.integration.test_signing_stack import counts_shown
-from campaign.tests.otp import current_code
-from campaign.twofactor import enrol_totp_device
+from staff.tests.otp import current_code
+from staff.twofactor import enrol_totp_device
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
