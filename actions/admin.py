@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from actions.abuse import services as abuse_services
 from actions.abuse.admin import AbuseSettingsInline
 from actions.core.canonical import canonical_email
-from actions.dashboard.services import services as dashboard
+from actions.dashboard import services as dashboard
 from actions.exports import views as export_views
 from actions.exports.services import may_export
 from actions.followups import services as followups

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from actions.dashboard.services import charts
+from actions.dashboard import charts
 from actions.followups import services as followups
 from actions.followups.models import FollowUp, FollowUpDelivery
 from actions.models import Petition, Signature

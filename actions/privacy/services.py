@@ -28,7 +28,7 @@ from actions.models import Petition, Signature
 from actions.outbox import services as outbox
 from actions.outbox.models import OutboundEmail
 from actions.privacy.models import Erasure
-from actions.suppressions.services import services as suppressions
+from actions.suppressions import services as suppressions
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ class SuppressionsConfig(AppConfig):
         # load only after every app config is imported.
         from anymail.signals import tracking
 
-        from actions.suppressions.services import signals
+        from actions.suppressions import signals
 
         tracking.connect(
             signals.record_tracking_event,

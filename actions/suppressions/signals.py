@@ -2,7 +2,7 @@
 
 from anymail.signals import AnymailTrackingEvent
 
-from actions.suppressions.services import services
+from actions.suppressions import services
 
 
 def record_tracking_event(
