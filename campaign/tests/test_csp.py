@@ -1,6 +1,10 @@
 """Security headers and the CSP nonce on public pages, cached or not."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -77,3 +81,28 @@ def test_https_adds_hsts(client, settings):
     response = client.get(reverse("statements:home"), secure=True)
 
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_the_nonce_and_form_stamp_placeholders_are_the_same_in_every_process():
+    """A page cached by one process (in a shared cache) is served by another."""
+    script = (
+        "import django; django.setup(); "
+        "from campaign.csp import placeholder; "
+        "from actions.abuse.stamp import placeholder as stamp; "
+        "print(placeholder(), stamp())"
+    )
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "campaign.settings"}
+
+    def run() -> list[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+
+    first, second = run(), run()
+    assert first == second
+    assert first[0] != first[1] and all(len(value) > 40 for value in first)

@@ -291,3 +291,68 @@ def test_unchained_sending_sends_every_batch_in_turn(petition, mailbox, settings
 
     assert sending.send_batch(follow_up.pk, chain=False) == 5
     assert len(set(mailbox.peers)) == 3  # a connection per batch
+
+
+def _mark_used(follow_up: FollowUp) -> str:
+    """Which way the next batch's sent marks would be written."""
+    claimed = sending.claim_batch(follow_up.pk, size=1)
+    assert claimed is not None
+    mark = sending._Outcomes().mark(claimed.rows[0])
+    FollowUpDelivery.objects.filter(pk=claimed.rows[0].pk).update(
+        state=Delivery.QUEUED, next_attempt_at=timezone.now()
+    )
+    return type(mark).__name__
+
+
+def test_the_commit_is_corked_only_on_postgresql_over_tcp_on_linux(petition, mailbox):
+    follow_up, _ = _sending(petition, readers=1)
+    on_tcp = connection.vendor == "postgresql" and connection.settings_dict["HOST"]
+
+    used = _mark_used(follow_up)
+
+    assert used == ("_PipelinedMark" if on_tcp else "_AutocommitMark")
+
+
+def test_without_tcp_cork_the_plain_order_sends_each_email_once_committed_first(
+    petition, mailbox, monkeypatch
+):
+    """What macOS does: no TCP_CORK, so the commit is awaited, then the dot."""
+    monkeypatch.delattr(sending.socket, "TCP_CORK")
+    follow_up, people = _sending(petition, readers=3)
+    assert _mark_used(follow_up) == "_AutocommitMark"
+
+    sent = sending.deliver_batch(sending.claim_batch(follow_up.pk, size=100))
+
+    assert sent == 3
+    assert _received(mailbox) == sorted(p.email for p in people)
+    assert mailbox.sent_when_received == [1, 2, 3]
+
+
+@pytest.fixture
+def over_a_unix_socket():
+    """Django's connection to PostgreSQL through its Unix socket."""
+    if connection.vendor != "postgresql":
+        yield False
+        return
+    connection.close()
+    tcp_host = connection.settings_dict["HOST"]
+    connection.settings_dict["HOST"] = "/var/run/postgresql"
+    try:
+        yield True
+    finally:
+        connection.close()
+        connection.settings_dict["HOST"] = tcp_host
+
+
+def test_over_a_unix_socket_the_plain_order_sends_each_email_once(
+    petition, mailbox, over_a_unix_socket
+):
+    follow_up, people = _sending(petition, readers=3)
+    if over_a_unix_socket:
+        assert _mark_used(follow_up) == "_AutocommitMark"
+
+    sent = sending.deliver_batch(sending.claim_batch(follow_up.pk, size=100))
+
+    assert sent == 3
+    assert _received(mailbox) == sorted(p.email for p in people)
+    assert mailbox.sent_when_received == [1, 2, 3]
