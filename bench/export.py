@@ -120,7 +120,9 @@ def child(export_format: str, output: str) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from actions.management.commands import export_signatures  # noqa: F401
+    from actions.exports.management.commands import (  # noqa: F401
+        export_signatures,
+    )
 
     rss_before = _rss_mb()
     start = time.perf_counter()

@@ -71,7 +71,7 @@ def pool_processes(parent: int) -> list[int]:
 def finished(database_url: str, follow_up_id: int) -> bool:
     with psycopg.connect(database_url) as conn:
         state = conn.execute(
-            "SELECT state FROM actions_followup WHERE id = %s", [follow_up_id]
+            "SELECT state FROM followups_followup WHERE id = %s", [follow_up_id]
         ).fetchone()[0]
     return state == "sent"
 

@@ -178,7 +178,7 @@ def signature_rows(database_url: str, prefix: str) -> int:
 def outbox_states(database_url: str, prefix: str) -> dict[str, int]:
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "SELECT state, count(*) FROM actions_outboundemail "
+            "SELECT state, count(*) FROM outbox_outboundemail "
             "WHERE to_email LIKE %s GROUP BY state",
             [prefix + "%"],
         ).fetchall()
