@@ -16,9 +16,6 @@ from actions.forms import ResendForm, SignatureForm
 from actions.models import Petition, Signature
 from campaign.clientip import client_ip
 
-# The updates box's wording as the form shows it: what a consent record keeps.
-UPDATES_LABEL = str(SignatureForm.base_fields["wants_updates"].label or "")
-
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
     """What a page shows for each petition: its count, progress and form."""
@@ -56,6 +53,11 @@ def _public_petition(slug: str) -> Petition:
     return petition
 
 
+def _updates_label() -> str:
+    """The updates box's wording as the form shows it: what consent keeps."""
+    return str(SignatureForm.base_fields["wants_updates"].label)
+
+
 @same_origin_post
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
@@ -67,7 +69,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             services.sign_petition(
                 petition=petition,
-                consent_wording=consent.updates_wording(UPDATES_LABEL),
+                consent_wording=consent.updates_wording(_updates_label()),
                 client_ip=client_ip(request),
                 **form.cleaned_data,
             )

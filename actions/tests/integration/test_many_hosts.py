@@ -153,7 +153,7 @@ def test_a_block_list_entry_added_through_one_host_holds_on_both_within_its_dela
     for n, host in enumerate(hosts):
         before = f"before.{n}@blocked-hosts.example"
         assert _sign(host, petition, sign_data, before, f"198.51.100.{n}").status == 302
-    add = reverse("admin:actions_blocklistentry_add")
+    add = reverse("admin:abuse_blocklistentry_add")
 
     added = [
         browser.post(host_a, add, {"kind": "domain", "value": "blocked-hosts.example"}),
@@ -206,7 +206,7 @@ def test_an_export_started_on_one_host_downloads_from_the_other(
         signed = _sign(hosts[n % 2], petition, sign_data, email, f"203.0.113.{50 + n}")
         assert signed.status == 302
     browser = _staff_browser(host_a, "exporter")
-    exports = reverse("admin:actions_signatureexport_changelist")
+    exports = reverse("admin:exports_signatureexport_changelist")
 
     started = browser.post(
         host_a,
