@@ -38,7 +38,7 @@ ROW_CACHE_SECONDS = settings.CACHES["rows"]["TIMEOUT"]
 COUNT_SHOWN_WITHIN = settings.COUNT_CACHE_SECONDS + settings.PAGE_CACHE_SECONDS
 # Long enough for the outbox sweeper to have sent anything it would send.
 SWEEPS = 4
-DOWNLOAD_LINK = re.compile(r'href="(/admin/actions/signatureexport/download/[^"]+/)"')
+DOWNLOAD_LINK = re.compile(r'href="(/admin/exports/signatureexport/download/[^"]+/)"')
 
 
 def _sign_path(petition: Petition) -> str:
