@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 from celery import Celery, signals
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaign.settings")
 
@@ -21,8 +22,6 @@ def _yield_the_cpu_to_the_web(**kwargs: object) -> None:
     its own: the session's priority is lowered too. A worker on a machine of
     its own is unaffected.
     """
-    from django.conf import settings
-
     if settings.WORKER_NICE <= 0:
         return
     os.nice(settings.WORKER_NICE)

@@ -1,3 +1,4 @@
+from anymail.webhooks.mailgun import MailgunTrackingWebhookView
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -14,8 +15,6 @@ urlpatterns = [
 # The mail provider's tracking webhook (bounces and complaints), only when one
 # is configured: see ANYMAIL_PROVIDER in settings.
 if settings.ANYMAIL_PROVIDER == "mailgun":
-    from anymail.webhooks.mailgun import MailgunTrackingWebhookView
-
     urlpatterns.append(
         path(
             "anymail/mailgun/tracking/",

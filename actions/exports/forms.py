@@ -9,6 +9,7 @@ from django_countries import countries
 
 from actions.core.forms import CountryField, clean_source
 from actions.exports.models import SignatureExport
+from actions.exports.services import SENSITIVE_REFUSAL, may_export_petition
 from actions.models import Petition, Signature
 
 CONSENT_CHOICES = [
@@ -73,8 +74,6 @@ class ExportForm(forms.Form):
             )
 
     def clean_petition(self) -> Petition | None:
-        from actions.exports.services import SENSITIVE_REFUSAL, may_export_petition
-
         petition = self.cleaned_data.get("petition")
         if petition is not None and not may_export_petition(self.user, petition):
             raise forms.ValidationError(SENSITIVE_REFUSAL)

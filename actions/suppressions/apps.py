@@ -1,3 +1,4 @@
+from anymail.signals import tracking
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,8 +14,6 @@ class SuppressionsConfig(AppConfig):
     def ready(self) -> None:
         # Django's way to connect receivers: their module uses models, which
         # load only after every app config is imported.
-        from anymail.signals import tracking
-
         from actions.suppressions import signals
 
         tracking.connect(
