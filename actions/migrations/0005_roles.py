@@ -43,9 +43,10 @@ def add_roles(apps, schema_editor) -> None:
     # Permissions are normally made after all migrations ran; the roles need
     # them now.
     for app_config in apps.get_app_configs():
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     for name, permissions in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)

@@ -24,9 +24,12 @@ def grant(apps, group_name: str, codenames: list[str]) -> None:
     # them now.
     for app_config in apps.get_app_configs():
         if app_config.label in LABELS:
+            # Restored after: a live app config (tests pass the live registry)
+            # without its models module would get no content types any more.
+            models_module = getattr(app_config, "models_module", None)
             app_config.models_module = True
             create_permissions(app_config, apps=apps, verbosity=0)
-            app_config.models_module = None
+            app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     group, _ = Group.objects.get_or_create(name=group_name)
     group.permissions.add(*_permissions(apps, codenames))

@@ -27,6 +27,13 @@ BEFORE = [("actions", "0010_campaigners_handle_abuse"), *((a, None) for a in MOV
 AT = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """Whatever a test does, the next one finds the database migrated."""
+    yield
+    _migrate(_latest())
+
+
 def _migrate(targets: list) -> object:
     """Migrate to these targets; the models as the database then holds them."""
     executor = MigrationExecutor(connection)
