@@ -153,7 +153,8 @@ going.
 def schedule(env: dict[str, str], follow_up_id: int, logfile: Path) -> None:
     """Schedule the follow-up the way the admin's action does."""
     code = (
-        "from actions.followups import services; from actions.models import FollowUp; "
+        "from actions.followups import services; "
+        "from actions.followups.models import FollowUp; "
         f"assert services.schedule(follow_up=FollowUp.objects.get(pk={follow_up_id}))"
     )
     manage(env, "shell", "-c", code, logfile=logfile)
