@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum
@@ -57,8 +59,12 @@ class CallToAction(models.Model):
 
 
 class PetitionQuerySet(models.QuerySet):
-    def open(self) -> "PetitionQuerySet":
-        now = timezone.now()
+    def open(self, *, now: datetime | None = None) -> "PetitionQuerySet":
+        """Petitions taking signatures at ``now`` (this instant by default).
+
+        The one definition: the signing statement compiles it (actions.insert).
+        """
+        now = now or timezone.now()
         return self.filter(
             Q(closes_at__isnull=True) | Q(closes_at__gt=now),
             state=Petition.State.OPEN,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -115,24 +116,41 @@ def header_address(address: str) -> str:
     return f"{local}@{punycode(domain)}"
 
 
-class _Built(email.message.EmailMessage):
-    """A parsed view of written bytes that serialises back to those bytes,
-    with its policy's line separator (CRLF for SMTP, as written)."""
+class Written:
+    """What a mail backend gets from ``message()``: the written bytes at once
+    (all the SMTP backend asks for), a parsed view only when something reads
+    the headers or parts (the console, tests)."""
 
-    built: bytes | None = None
+    def __init__(self, data: bytes, policy: email.policy.Policy) -> None:
+        self.data, self.policy = data, policy
 
     def as_bytes(
         self, unixfrom: bool = False, policy: email.policy.Policy | None = None
     ) -> bytes:
-        if self.built is None:
-            return super().as_bytes(unixfrom, policy)
+        """The written bytes, with the policy's line separator (CRLF for SMTP,
+        as written)."""
         linesep = (policy or self.policy).linesep
         if linesep == "\r\n":
-            return self.built
-        return self.built.replace(b"\r\n", linesep.encode("ascii"))
+            return self.data
+        return self.data.replace(b"\r\n", linesep.encode("ascii"))
 
     def __bytes__(self) -> bytes:
         return self.as_bytes()
+
+    @cached_property
+    def parsed(self) -> email.message.EmailMessage:
+        parsed = message_from_bytes(self.data, policy=self.policy)
+        assert isinstance(parsed, email.message.EmailMessage)
+        return parsed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.parsed, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.parsed[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.parsed
 
 
 class PrebuiltMessage(EmailMultiAlternatives):
@@ -154,12 +172,9 @@ class PrebuiltMessage(EmailMultiAlternatives):
 
     def message(  # type: ignore[override]
         self, *, policy: email.policy.Policy = email.policy.default
-    ) -> _Built:
+    ) -> Written:
         # Django's stubs type the policy more narrowly than the email package.
-        parsed = message_from_bytes(self.data, _class=_Built, policy=policy)
-        assert isinstance(parsed, _Built)
-        parsed.built = self.data
-        return parsed
+        return Written(self.data, policy)
 
 
 def prebuilt(content: Message, *, to: str) -> PrebuiltMessage:
