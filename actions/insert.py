@@ -130,7 +130,7 @@ def _insert_signature_sql(signature: Signature) -> tuple[str, list[Any]]:
     """
     sql, template = _signature_statement(connection.vendor, PetitionQuerySet.open)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    stand_ins = {_NOW: now, _PETITION: signature.petition_id}
+    stand_ins: dict[str | None, Any] = {_NOW: now, _PETITION: signature.petition_id}
     open_params = [stand_ins.get(key, value) for key, value in template]
     fields = _insert_fields(Signature)
     return sql, [*_values(signature, fields), *open_params]
