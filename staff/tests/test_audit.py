@@ -97,7 +97,11 @@ def test_publishing_and_closing_through_admin_actions_are_logged(
     )
     admin_client.post(
         reverse("admin:actions_petition_changelist"),
-        {"action": "close", "_selected_action": [petition.pk]},
+        {
+            "action": "close_selected",
+            "_selected_action": [petition.pk],
+            "confirmed": "yes",
+        },
     )
 
     content = _listed(admin_client.get(AUDIT, {"kind": "content"}))
