@@ -82,8 +82,10 @@ def allowed(petition: Petition) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if not refusal(petition, t)]
 
 
-def refusal(petition: Petition, transition: Transition) -> str:
-    """Why the transition cannot be made now; empty if it can."""
+def refusal(
+    petition: Petition, transition: Transition, *, at: datetime | None = None
+) -> str:
+    """Why the transition cannot be made at ``at`` (now); empty if it can."""
     state = State(petition.state).label
     if petition.state not in transition.sources:
         return _("“%(petition)s” is %(state)s: %(rule)s.") % {
@@ -91,7 +93,8 @@ def refusal(petition: Petition, transition: Transition) -> str:
             "state": str(state).lower(),
             "rule": transition.rule,
         }
-    closed = petition.closes_at is not None and petition.closes_at <= timezone.now()
+    at = at or timezone.now()
+    closed = petition.closes_at is not None and petition.closes_at <= at
     if transition.name == "open" and closed:
         return _(
             "“%(petition)s” cannot open: its closing time has passed. "
@@ -163,13 +166,13 @@ def make_transition(
     transition = TRANSITIONS[name]
     # Locked: a concurrent press waits here, then sees the state it left.
     current = Petition.objects.select_for_update().get(pk=petition.pk)
-    if reason := refusal(current, transition):
+    if reason := refusal(current, transition, at=at):
         raise TransitionRefused(reason)
     source = current.state
     if not transition.move(current, at=at):
         current.refresh_from_db()  # moved meanwhile, where rows are not locked
         raise TransitionRefused(
-            refusal(current, transition)
+            refusal(current, transition, at=at)
             or _("“%(petition)s” changed meanwhile: nothing was done.")
             % {"petition": current}
         )
@@ -192,7 +195,10 @@ def run_petition_schedule(*, now: datetime | None = None) -> int:
     due = Petition.objects.filter(state=State.SCHEDULED, opens_at__lte=now)
     for petition in due.order_by("pk"):
         moved += _on_time(petition, "open", at=petition.opens_at)
-    due = Petition.objects.filter(state=State.OPEN, closes_at__lte=now)
+    # Scheduled ones too, should one have failed to open.
+    due = Petition.objects.filter(
+        state__in=[State.SCHEDULED, State.OPEN], closes_at__lte=now
+    )
     for petition in due.order_by("pk"):
         assert petition.closes_at is not None  # filtered on it
         moved += _on_time(petition, "close", at=petition.closes_at)

@@ -307,3 +307,17 @@ def test_the_schedule_run_twice_moves_each_petition_once(statement):
 
     assert LogEntry.objects.count() == 1
     assert User.objects.filter(username=SYSTEM_USERNAME).count() == 1
+
+
+def test_the_schedule_opens_and_closes_a_petition_whose_times_passed_long_ago(
+    statement,
+):
+    petition = make_petition(
+        statement, state=State.SCHEDULED, opens_at=_hours(-2), closes_at=_hours(-1)
+    )
+
+    assert run_petition_schedule() == 2
+
+    petition.refresh_from_db()
+    assert (petition.state, petition.opened_at) == (State.CLOSED, petition.opens_at)
+    assert petition.closed_at == petition.closes_at
