@@ -20,6 +20,7 @@ from datetime import datetime
 
 from celery import Celery
 from celery.schedules import maybe_schedule
+from django.apps import apps
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -63,6 +64,8 @@ def run_due(app: Celery, last_runs: dict[str, datetime]) -> list[str]:
 
 
 def _loop(app: Celery) -> None:
+    while not apps.ready:  # started from an AppConfig.ready(): let the rest load
+        time.sleep(0.5)
     last_runs: dict[str, datetime] = {}
     while True:
         run_due(app, last_runs)
