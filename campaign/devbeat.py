@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from celery import Celery
-from celery.schedules import maybe_schedule
+from celery.schedules import BaseSchedule, schedule
 from django.apps import apps
 from django.conf import settings
 from django.db import close_old_connections
@@ -48,11 +48,12 @@ def run_due(app: Celery, last_runs: dict[str, datetime]) -> list[str]:
     its interval passed since ``last_runs``); the keys of those run."""
     ran = []
     for key, entry in settings.CELERY_BEAT_SCHEDULE.items():
-        schedule = maybe_schedule(entry["schedule"], app=app)
+        every = entry["schedule"]  # seconds, a timedelta or a crontab
+        when = every if isinstance(every, BaseSchedule) else schedule(every, app=app)
         last = last_runs.get(key)
-        if last is not None and not schedule.is_due(last)[0]:
+        if last is not None and not when.is_due(last)[0]:
             continue
-        last_runs[key] = schedule.now()
+        last_runs[key] = when.now()
         try:
             result = app.tasks[entry["task"]].apply(args=entry.get("args", ()))
             if result.failed():
