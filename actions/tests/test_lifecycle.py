@@ -5,6 +5,7 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.db import connection
@@ -321,3 +322,10 @@ def test_the_schedule_opens_and_closes_a_petition_whose_times_passed_long_ago(
     petition.refresh_from_db()
     assert (petition.state, petition.opened_at) == (State.CLOSED, petition.opens_at)
     assert petition.closed_at == petition.closes_at
+
+
+def test_beat_runs_the_petition_schedule_every_minute_by_default():
+    entry = settings.CELERY_BEAT_SCHEDULE["run-petition-schedule"]
+
+    assert entry["task"] == "actions.tasks.run_petition_schedule"
+    assert entry["schedule"] == settings.PETITION_SCHEDULE_INTERVAL == 60
