@@ -99,7 +99,7 @@ def test_the_close_confirmation_says_the_count_and_changes_nothing(
 
     assert page.status_code == 200
     assert "This closes the petition at 12,345 signatures" in page.text
-    assert 'type="submit"' in page.text
+    assert 'value="Yes: Close"' in page.text
     assert Petition.objects.get().state == State.OPEN
 
 
@@ -126,7 +126,7 @@ def test_confirming_closes_the_petition_and_logs_it(admin_client, petition, admi
 def test_a_refused_transition_says_why_and_changes_nothing(admin_client, petition):
     page = admin_client.get(_transition_url(petition, "deliver"))
     assert "only a closed petition can be marked delivered" in page.text
-    assert 'type="submit"' not in page.text
+    assert 'value="Yes: Mark delivered"' not in page.text
 
     response = admin_client.post(_transition_url(petition, "deliver"), follow=True)
 
