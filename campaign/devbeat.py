@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from celery import Celery
 from celery.schedules import BaseSchedule, schedule
@@ -47,7 +48,8 @@ def run_due(app: Celery, last_runs: dict[str, datetime]) -> list[str]:
     """Run, in-process, each schedule entry that is due (never run before, or
     its interval passed since ``last_runs``); the keys of those run."""
     ran = []
-    for key, entry in settings.CELERY_BEAT_SCHEDULE.items():
+    entries: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
+    for key, entry in entries.items():
         every = entry["schedule"]  # seconds, a timedelta or a crontab
         when = every if isinstance(every, BaseSchedule) else schedule(every, app=app)
         last = last_runs.get(key)
