@@ -31,6 +31,7 @@ SCHEDULE = {
         (["celery", "-A", "campaign", "worker"], {}, False),
     ],
 )
+@override_settings(RUN_BEAT_IN_PROCESS=True)  # off where REDIS_URL is set
 def test_beat_runs_in_the_development_server_only(argv, environ, wanted):
     assert devbeat.is_wanted(argv, environ) is wanted
 
