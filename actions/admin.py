@@ -1,12 +1,9 @@
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -14,19 +11,17 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from actions import lifecycle
 from actions.abuse import services as abuse_services
 from actions.abuse.admin import AbuseSettingsInline
 from actions.core.canonical import canonical_email
 from actions.dashboard import services as dashboard
 from actions.exports import views as export_views
 from actions.exports.services import may_export
-from actions.followups import services as followups
+from actions.forms import PetitionAdminForm
 from actions.models import Petition, Signature, Target
 from staff.admin_base import ReadOnlyAdmin
-from staff.audit import log_state_change, record_signer_view
-
-if TYPE_CHECKING:
-    pass
+from staff.audit import record_signer_view
 
 
 @admin.register(Target)
@@ -53,8 +48,10 @@ class PetitionAdmin(admin.ModelAdmin):
     list_select_related = ["statement", "target"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["target"]
-    readonly_fields = ["closed_at", "delivered_at", "won_at"]
-    actions = ["close", "mark_delivered", "mark_won"]
+    form = PetitionAdminForm
+    # States move only by the transitions (buttons and list actions below).
+    readonly_fields = ["state", "opened_at", "closed_at", "delivered_at", "won_at"]
+    actions = ["open_selected", "close_selected", "deliver_selected", "win_selected"]
     inlines = [AbuseSettingsInline]
 
     def get_list_display(self, request: HttpRequest) -> list:
@@ -84,7 +81,12 @@ class PetitionAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.dashboard_view),
             name="actions_petition_dashboard",
         )
-        return [dashboard_url, *super().get_urls()]
+        transition_url = path(
+            "<path:object_id>/transition/<str:name>/",
+            self.admin_site.admin_view(self.transition_view),
+            name="actions_petition_transition",
+        )
+        return [dashboard_url, transition_url, *super().get_urls()]
 
     def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Counts and charts of one petition, for staff who may view petitions."""
@@ -103,38 +105,118 @@ class PetitionAdmin(admin.ModelAdmin):
             request, "admin/actions/petition/dashboard.html", context
         )
 
-    def _transition(
+    def change_view(
         self,
         request: HttpRequest,
-        queryset: QuerySet[Petition],
-        move: Callable[[Petition], bool],
-    ) -> None:
-        moved = [petition for petition in queryset if move(petition)]
-        for petition in moved:
-            log_state_change(self, request, petition)
-        done = len(moved)
-        self.message_user(
-            request, _("%(n)d petition(s) updated.") % {"n": done}, messages.SUCCESS
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        petition = self.get_object(request, unquote(object_id))
+        may_move = petition is not None and self.has_change_permission(request)
+        buttons = lifecycle.allowed(petition) if petition and may_move else []
+        context = {"transitions": buttons} | (extra_context or {})
+        return super().change_view(request, object_id, form_url, context)
+
+    def transition_view(
+        self, request: HttpRequest, object_id: str, name: str
+    ) -> HttpResponse:
+        """One transition of one petition: GET says what it will do, POST does it."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied  # before the lookup: no probing for petitions
+        petition = self.get_object(request, unquote(object_id))
+        if petition is None or name not in lifecycle.TRANSITIONS:
+            raise Http404
+        if request.method == "POST":
+            self._make(request, [petition], name)
+            url = reverse("admin:actions_petition_change", args=[petition.pk])
+            return HttpResponseRedirect(url)
+        return self._confirm(request, [petition], name, action="")
+
+    def _confirm(
+        self, request: HttpRequest, petitions: list[Petition], name: str, action: str
+    ) -> TemplateResponse:
+        """The confirmation page: what the transition will do to each petition,
+        or why it will not."""
+        transition = lifecycle.TRANSITIONS[name]
+        items = [
+            {
+                "petition": petition,
+                "refusal": lifecycle.refusal(petition, transition),
+                "lines": lifecycle.describe(petition, transition),
+            }
+            for petition in petitions
+        ]
+        context = self.admin_site.each_context(request) | {
+            "opts": self.opts,
+            "title": _("%(transition)s: are you sure?")
+            % {"transition": transition.label},
+            "transition": transition,
+            "items": items,
+            "action": action,
+            "may_move": any(not item["refusal"] for item in items),
+        }
+        return TemplateResponse(
+            request, "admin/actions/petition/transition.html", context
         )
 
-    @admin.action(description=_("Close selected petitions"))
-    def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
-        self._transition(request, queryset, Petition.close)
+    def _make(self, request: HttpRequest, petitions: list[Petition], name: str) -> None:
+        assert request.user.is_authenticated  # the admin lets in staff only
+        moved = []
+        for petition in petitions:
+            try:
+                lifecycle.make_transition(
+                    petition=petition, name=name, user_id=request.user.pk
+                )
+                moved.append(petition)
+            except lifecycle.TransitionRefused as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+        if moved:
+            done = ngettext(
+                "%(count)d petition is now %(state)s.",
+                "%(count)d petitions are now %(state)s.",
+                len(moved),
+            ) % {
+                "count": len(moved),
+                "state": str(Petition.State(moved[0].state).label).lower(),
+            }
+            self.message_user(request, done, messages.SUCCESS)
 
-    @admin.action(description=_("Mark selected petitions delivered"))
-    def mark_delivered(
+    def _act(
+        self, request: HttpRequest, queryset: QuerySet[Petition], name: str
+    ) -> TemplateResponse | None:
+        """A list action: the confirmation page first, the transition on its POST."""
+        petitions = list(queryset.order_by("pk"))
+        if request.POST.get("confirmed") != "yes":
+            return self._confirm(request, petitions, name, action=name + "_selected")
+        self._make(request, petitions, name)
+        return None
+
+    @admin.action(description=_("Open selected petitions now"), permissions=["change"])
+    def open_selected(
         self, request: HttpRequest, queryset: QuerySet[Petition]
-    ) -> None:
-        # Starts the petitions' "when delivered" follow-ups too.
-        self._transition(
-            request,
-            queryset,
-            lambda petition: followups.mark_petition_delivered(petition=petition),
-        )
+    ) -> TemplateResponse | None:
+        return self._act(request, queryset, "open")
 
-    @admin.action(description=_("Mark selected petitions won"))
-    def mark_won(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
-        self._transition(request, queryset, Petition.mark_won)
+    @admin.action(description=_("Close selected petitions"), permissions=["change"])
+    def close_selected(
+        self, request: HttpRequest, queryset: QuerySet[Petition]
+    ) -> TemplateResponse | None:
+        return self._act(request, queryset, "close")
+
+    @admin.action(
+        description=_("Mark selected petitions delivered"), permissions=["change"]
+    )
+    def deliver_selected(
+        self, request: HttpRequest, queryset: QuerySet[Petition]
+    ) -> TemplateResponse | None:
+        return self._act(request, queryset, "deliver")
+
+    @admin.action(description=_("Mark selected petitions won"), permissions=["change"])
+    def win_selected(
+        self, request: HttpRequest, queryset: QuerySet[Petition]
+    ) -> TemplateResponse | None:
+        return self._act(request, queryset, "win")
 
 
 @admin.register(Signature)

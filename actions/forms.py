@@ -1,8 +1,11 @@
+from datetime import datetime
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -10,7 +13,7 @@ from actions.abuse import stamp
 from actions.consent.services import UPDATES_CONSENT_TEXT
 from actions.core.canonical import canonical_email
 from actions.core.forms import CountryField, CountrySelect, clean_source
-from actions.models import Signature
+from actions.models import Petition, Signature
 
 
 class SignatureForm(forms.Form):
@@ -118,3 +121,63 @@ class ResendForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+class PetitionAdminForm(forms.ModelForm):
+    """The petition's fields in the admin (its page and the statement's
+    inline). Its state is read-only there: it moves by transitions only
+    (actions.lifecycle); a new petition starts scheduled or open by its time."""
+
+    class Meta:
+        model = Petition
+        # Not the state, nor its stamps: the admin's own fields list wins.
+        fields = [
+            "statement",
+            "target",
+            "title",
+            "slug",
+            "demand",
+            "position",
+            "goal",
+            "opens_at",
+            "closes_at",
+            "sensitive",
+            "retention_days",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
+        opens_at, closes_at = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error(
+                "closes_at",
+                _(
+                    "A petition must close after it opens: choose a closing "
+                    "time after its opening time (%(opens)s)."
+                )
+                % {"opens": _when(opens_at)},
+            )
+        is_later = opens_at is not None and opens_at > timezone.now()
+        if self.instance.pk is None:
+            self.instance.state = (
+                Petition.State.SCHEDULED if is_later else Petition.State.OPEN
+            )
+        elif (
+            self.instance.state == Petition.State.OPEN
+            and is_later
+            and "opens_at" in self.changed_data
+        ):
+            self.add_error(
+                "opens_at",
+                _(
+                    "This petition is open already: its opening time cannot "
+                    "move into the future. Close it if it must stop taking "
+                    "signatures."
+                ),
+            )
+        return cleaned

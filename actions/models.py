@@ -1,8 +1,10 @@
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +13,7 @@ from django_countries.fields import CountryField
 # Confirmations spread over this many counter rows per petition, so that a
 # viral petition's confirmations do not queue on one row lock.
 COUNT_SHARDS = 16
+_WHEN = models.DateTimeField()
 
 
 class Target(models.Model):
@@ -60,20 +63,26 @@ class CallToAction(models.Model):
 
 class PetitionQuerySet(models.QuerySet):
     def open(self, *, now: datetime | None = None) -> "PetitionQuerySet":
-        """Petitions taking signatures at ``now`` (this instant by default).
+        """Petitions taking signatures at ``now`` (this instant by default):
+        the one definition of "open", which the signing statement compiles
+        (actions.insert).
 
-        The one definition: the signing statement compiles it (actions.insert).
+        A scheduled petition takes signatures from its opening time on, and an
+        open one until its closing time: the times decide to the second. The
+        beat job (actions.lifecycle) only moves the states after them.
         """
         now = now or timezone.now()
         return self.filter(
             Q(closes_at__isnull=True) | Q(closes_at__gt=now),
-            state=Petition.State.OPEN,
+            state__in=[Petition.State.SCHEDULED, Petition.State.OPEN],
             opens_at__lte=now,
         )
 
 
 class Petition(CallToAction):
     class State(models.TextChoices):
+        # Until opens_at; see PetitionQuerySet.open().
+        SCHEDULED = "scheduled", _("Scheduled")
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
         DELIVERED = "delivered", _("Delivered")
@@ -85,6 +94,7 @@ class Petition(CallToAction):
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.OPEN
     )
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     won_at = models.DateTimeField(_("won at"), null=True, blank=True)
@@ -127,34 +137,82 @@ class Petition(CallToAction):
 
     @property
     def is_open(self) -> bool:
+        """Whether it takes signatures now; see PetitionQuerySet.open()."""
         now = timezone.now()
         return (
-            self.state == self.State.OPEN
+            self.state in {self.State.SCHEDULED, self.State.OPEN}
             and self.opens_at <= now
             and (self.closes_at is None or self.closes_at > now)
         )
 
-    def close(self) -> bool:
-        """Stop accepting signatures. False if it was not open."""
-        return self._move(self.State.OPEN, self.State.CLOSED, "closed_at")
+    @property
+    def opens_later(self) -> bool:
+        """Whether it has not opened yet and will at opens_at."""
+        is_before = self.state in {self.State.SCHEDULED, self.State.OPEN}
+        return is_before and self.opens_at > timezone.now()
 
-    def mark_delivered(self) -> bool:
-        return self._move(self.State.CLOSED, self.State.DELIVERED, "delivered_at")
-
-    def mark_won(self) -> bool:
-        self.close()
-        return self._move(self.State.DELIVERED, self.State.WON, "won_at") or (
-            self._move(self.State.CLOSED, self.State.WON, "won_at")
+    def open(self, *, at: datetime | None = None) -> bool:
+        """Open a scheduled petition at ``at`` (now), moving its opening time
+        forward to it if later. False if it was not scheduled or its closing
+        time has passed."""
+        at = at or timezone.now()
+        return self.move(
+            sources=[self.State.SCHEDULED],
+            target=self.State.OPEN,
+            stamps=["opened_at"],
+            at=at,
+            only_if=Q(closes_at__isnull=True) | Q(closes_at__gt=at),
+            updates={"opens_at": Least(F("opens_at"), Value(at, output_field=_WHEN))},
         )
 
-    def _move(self, source: str, target: str, stamp: str) -> bool:
-        now = timezone.now()
-        updated = Petition.objects.filter(pk=self.pk, state=source).update(
-            state=target, **{stamp: now}
+    def close(self, *, at: datetime | None = None) -> bool:
+        """Stop accepting signatures. False if it was not scheduled or open."""
+        return self.move(
+            sources=[self.State.SCHEDULED, self.State.OPEN],
+            target=self.State.CLOSED,
+            stamps=["closed_at"],
+            at=at,
         )
+
+    def mark_delivered(self, *, at: datetime | None = None) -> bool:
+        """Closed to delivered. False if it was not closed."""
+        return self.move(
+            sources=[self.State.CLOSED],
+            target=self.State.DELIVERED,
+            stamps=["delivered_at"],
+            at=at,
+        )
+
+    def mark_won(self, *, at: datetime | None = None) -> bool:
+        """Won from open (closing it too), closed or delivered. False if not."""
+        return self.move(
+            sources=[self.State.OPEN, self.State.CLOSED, self.State.DELIVERED],
+            target=self.State.WON,
+            stamps=["closed_at", "won_at"],
+            at=at,
+        )
+
+    def move(
+        self,
+        *,
+        sources: list[str],
+        target: str,
+        stamps: list[str],
+        at: datetime | None = None,
+        only_if: Q | None = None,
+        updates: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move from one of ``sources`` to ``target`` in one conditional UPDATE,
+        stamping the empty ones of ``stamps`` with ``at`` (now): of two
+        concurrent moves, one wins. False if the row was in another state."""
+        at = at or timezone.now()
+        stamped = {
+            stamp: Coalesce(F(stamp), Value(at, output_field=_WHEN)) for stamp in stamps
+        }
+        rows = Petition.objects.filter(only_if or Q(), pk=self.pk, state__in=sources)
+        updated = rows.update(state=target, **stamped, **(updates or {}))
         if updated:
-            self.state = target
-            setattr(self, stamp, now)
+            self.refresh_from_db(fields=["state", *stamps, *(updates or {})])
         return updated == 1
 
     def confirmed_count(self) -> int:

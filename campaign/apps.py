@@ -1,5 +1,9 @@
+import os
+import sys
+
 from django.contrib.admin.apps import AdminConfig
 
+from campaign import devbeat
 from campaign.celery import app as celery_app
 
 
@@ -13,3 +17,6 @@ class CampaignAdminConfig(AdminConfig):
         # Every app's tasks registered in every process, web ones included:
         # services enqueue tasks by name (actions.core.enqueue).
         celery_app.autodiscover_tasks(force=True)
+        # `make run`: the periodic jobs run in the development server too.
+        if devbeat.is_wanted(sys.argv, os.environ):
+            devbeat.start(celery_app)

@@ -328,6 +328,10 @@ FOLLOW_UP_PIPELINED_COMMIT = env_bool("FOLLOW_UP_PIPELINED_COMMIT", True)
 # Unsubscribe links stay valid this long: emails are read months later.
 UNSUBSCRIBE_MAX_AGE = env_int("UNSUBSCRIBE_MAX_AGE", 2 * 365 * 24 * 3600)
 
+# Petitions open and close at their times by themselves: beat runs the
+# schedule (actions.lifecycle) every PETITION_SCHEDULE_INTERVAL s.
+PETITION_SCHEDULE_INTERVAL = env_int("PETITION_SCHEDULE_INTERVAL", 60)
+
 # Supporters' data. A link to a copy of it (and to erase it) works this long;
 # an address gets at most this many such links a day.
 DATA_LINK_MAX_AGE = env_int("DATA_LINK_MAX_AGE", 24 * 3600)
@@ -337,6 +341,14 @@ RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 
 # Celery. With no broker configured, tasks run in-process (development).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# With tasks in-process there is no beat either: the development server runs
+# the beat schedule in a thread of its own (campaign/devbeat.py). Never in
+# production, never beside a broker (run `celery beat` there); 0 turns it off.
+RUN_BEAT_IN_PROCESS = (
+    not PRODUCTION
+    and CELERY_TASK_ALWAYS_EAGER
+    and env_bool("RUN_BEAT_IN_PROCESS", True)
+)
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -380,6 +392,11 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-exports": {
         "task": "actions.tasks.delete_expired_exports",
         "schedule": 3600.0,
+    },
+    "run-petition-schedule": {
+        "task": "actions.tasks.run_petition_schedule",
+        "schedule": float(PETITION_SCHEDULE_INTERVAL),
+        "options": {"expires": float(PETITION_SCHEDULE_INTERVAL)},
     },
     "publish-scheduled-statements": {
         "task": "statements.tasks.publish_scheduled_statements",

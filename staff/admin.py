@@ -16,6 +16,7 @@ from staff.audit import (
     RELEASED,
     ROLE_MODELS,
     SIGNER_VIEWS,
+    TRANSITION,
     VIEWED_SIGNERS,
     logged,
 )
@@ -95,6 +96,12 @@ class AuditLogAdmin(SuperuserOnlyAdmin):
                 "Released %(count)d suspect signatures",
                 count,
             ) % {"count": count}
+        moved = logged(entry, TRANSITION)
+        if moved is not None:
+            return gettext("Moved from %(source)s to %(target)s") % {
+                "source": moved.get("from"),
+                "target": moved.get("to"),
+            }
         change = entry.get_change_message()
         if entry.is_addition():
             return change or gettext("Added.")

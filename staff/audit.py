@@ -13,6 +13,7 @@ import json
 
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Field, Model, Q
 from django.http import HttpRequest
@@ -29,6 +30,8 @@ SIGNER_VIEWS = {
 }
 INVALIDATED = "invalidated"
 RELEASED = "released"
+TRANSITION = "transition"
+SYSTEM_USERNAME = "system"
 ROLE_MODELS = Q(content_type__app_label="auth") | Q(content_type__app_label="otp_totp")
 
 
@@ -61,14 +64,43 @@ def record_release(*, user_id: int, obj: Model, signatures: int) -> LogEntry:
     )
 
 
-def _record(*, user_id: int, obj: Model, message: dict) -> LogEntry:
+def record_transition(
+    *, user_id: int, obj: Model, name: str, source: str, target: str
+) -> LogEntry:
+    """Write to the audit log that ``user_id`` moved ``obj`` by the transition
+    ``name`` from state ``source`` to ``target``. One row a call.
+
+    Also says "changed state", so Django's object history reads it.
+    """
+    state = obj._meta.get_field("state")
+    assert isinstance(state, Field)  # a column of the model, not a relation
+    changed = {"changed": {"fields": [str(state.verbose_name)]}}
+    moved = {TRANSITION: {"name": name, "from": source, "to": target}}
+    return _record(user_id=user_id, obj=obj, message=[changed, moved])
+
+
+def system_user_id() -> int:
+    """The id of the system user, who makes the site's own changes; made on
+    first use, inactive and without a usable password (it cannot log in)."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user.pk
+
+
+def _record(*, user_id: int, obj: Model, message: dict | list[dict]) -> LogEntry:
+    messages = message if isinstance(message, list) else [message]
     return LogEntry.objects.create(
         user_id=user_id,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         action_flag=CHANGE,
-        change_message=json.dumps([message]),
+        change_message=json.dumps(messages),
     )
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -8,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from actions.forms import PetitionAdminForm
 from actions.models import Petition
 from staff.audit import log_state_change
 from statements.models import Quote, Statement, Topic
@@ -40,6 +42,9 @@ class PetitionInline(admin.StackedInline):
         ("opens_at", "closes_at"),
         "state",
     ]
+    form = PetitionAdminForm
+    # A petition's state moves only by its transitions (its own admin page).
+    readonly_fields = ["state"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["target"]
 
@@ -66,6 +71,12 @@ class StatementAdmin(admin.ModelAdmin):
     ]
     inlines = [QuoteInline, PetitionInline]
     actions = ["publish", "archive"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Statement, form: Form, change: bool
+    ) -> None:
+        obj.settle_publication()  # published_at is set however it is published
+        super().save_model(request, obj, form, change)
 
     def get_urls(self) -> list:
         preview = self.admin_site.admin_view(self.preview_view)

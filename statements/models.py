@@ -130,6 +130,21 @@ class Statement(models.Model):
         self.save(update_fields=["state", "publish_at", "published_at", "updated_at"])
         return True
 
+    def settle_publication(self) -> None:
+        """Make the state agree with the publish time as a campaigner set them
+        in the form (not saved): published at a future time is scheduled,
+        scheduled at a past time is published, and a published statement has
+        its published_at."""
+        publish_at, now = self.publish_at, timezone.now()
+        if publish_at is None:
+            return  # a draft; a public statement without one fails its constraint
+        if self.state == self.State.PUBLISHED and publish_at > now:
+            self.state, self.published_at = self.State.SCHEDULED, None
+        elif self.state == self.State.SCHEDULED and publish_at <= now:
+            self.state = self.State.PUBLISHED
+        if self.state == self.State.PUBLISHED and self.published_at is None:
+            self.published_at = publish_at
+
     def archive(self) -> None:
         self.state = self.State.ARCHIVED
         self.archived_at = timezone.now()

@@ -2,10 +2,12 @@
 
 import markdown
 import nh3
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from staff import audit
 from statements.models import Statement
 
 ALLOWED_TAGS = {
@@ -31,12 +33,33 @@ def render_markdown(text: str) -> SafeString:
 
 
 def publish_scheduled_statements() -> int:
-    """Mark scheduled statements whose time has come as published; how many.
+    """Mark scheduled statements whose time has come as published, at that
+    time, each logged as the system user; how many. Repeat-safe.
 
     Visibility does not wait for this (the published() filter covers due
-    scheduled statements); it keeps states and published_at right. Repeat-safe.
+    scheduled statements); it keeps states and published_at right.
     """
-    now = timezone.now()
-    return Statement.objects.filter(
-        state=Statement.State.SCHEDULED, publish_at__lte=now
-    ).update(state=Statement.State.PUBLISHED, published_at=F("publish_at"))
+    due = Statement.objects.filter(
+        state=Statement.State.SCHEDULED, publish_at__lte=timezone.now()
+    )
+    published = 0
+    for statement in due.order_by("pk"):
+        published += _publish_scheduled(statement)
+    return published
+
+
+@transaction.atomic
+def _publish_scheduled(statement: Statement) -> int:
+    State = Statement.State
+    moved = Statement.objects.filter(pk=statement.pk, state=State.SCHEDULED).update(
+        state=State.PUBLISHED, published_at=F("publish_at")
+    )
+    if moved:
+        audit.record_transition(
+            user_id=audit.system_user_id(),
+            obj=statement,
+            name="publish",
+            source=State.SCHEDULED,
+            target=State.PUBLISHED,
+        )
+    return moved

@@ -125,6 +125,15 @@ def mark_petition_delivered(*, petition: Petition) -> bool:
     return True
 
 
+def milestone_follow_ups(*, petition: Petition, trigger: str) -> list[FollowUp]:
+    """The petition's scheduled follow-ups that this trigger starts."""
+    return list(
+        FollowUp.objects.filter(
+            petition=petition, trigger=trigger, state=FollowUp.State.SCHEDULED
+        ).order_by("pk")
+    )
+
+
 def start_milestones(*, petition_ids: list[int], trigger: str) -> None:
     """Start these petitions' scheduled follow-ups of this trigger, once committed."""
     pending = FollowUp.objects.filter(

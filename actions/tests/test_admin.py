@@ -98,16 +98,21 @@ def test_a_signature_can_be_seen_but_not_changed(admin_client, petition):
 
 
 def _act(admin_client, action: str, *petitions: Petition):
+    """A list action, confirmed (see test_lifecycle_admin for the question)."""
     return admin_client.post(
         PETITIONS,
-        {"action": action, "_selected_action": [p.pk for p in petitions]},
+        {
+            "action": action,
+            "_selected_action": [p.pk for p in petitions],
+            "confirmed": "yes",
+        },
     )
 
 
 def test_the_close_action_closes_open_petitions(admin_client, statement):
     first, second = make_petition(statement), make_petition(statement)
 
-    response = _act(admin_client, "close", first, second)
+    response = _act(admin_client, "close_selected", first, second)
 
     assert response.status_code == 302
     for petition in (first, second):
@@ -115,14 +120,14 @@ def test_the_close_action_closes_open_petitions(admin_client, statement):
         assert petition.state == Petition.State.CLOSED
         assert petition.closed_at is not None
     messages = [str(m) for m in admin_client.get(PETITIONS).context["messages"]]
-    assert "2 petition(s) updated." in messages
+    assert "2 petitions are now closed." in messages
 
 
 def test_the_deliver_action_moves_only_closed_petitions(admin_client, statement):
     closed, still_open = make_petition(statement), make_petition(statement)
     closed.close()
 
-    _act(admin_client, "mark_delivered", closed, still_open)
+    _act(admin_client, "deliver_selected", closed, still_open)
 
     closed.refresh_from_db()
     still_open.refresh_from_db()
@@ -136,7 +141,7 @@ def test_the_won_action_marks_delivered_petitions_won(admin_client, petition):
     petition.close()
     petition.mark_delivered()
 
-    _act(admin_client, "mark_won", petition)
+    _act(admin_client, "win_selected", petition)
 
     petition.refresh_from_db()
     assert petition.state == Petition.State.WON

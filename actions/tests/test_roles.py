@@ -262,7 +262,7 @@ def test_a_reports_user_cannot_edit_content(client, world):
     )
     close = client.post(
         reverse("admin:actions_petition_changelist"),
-        {"action": "close", "_selected_action": [petition.pk]},
+        {"action": "close_selected", "_selected_action": [petition.pk]},
     )
     publish = client.post(
         reverse("admin:statements_statement_changelist"),

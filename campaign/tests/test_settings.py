@@ -60,3 +60,26 @@ def test_mailgun_without_a_signing_key_refuses_to_start(monkeypatch):
 def test_an_unsupported_provider_refuses_to_start(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="not supported"):
         _settings(monkeypatch, ANYMAIL_PROVIDER="postmark")
+
+
+def test_production_never_runs_beat_in_the_web_process(monkeypatch):
+    loaded = _settings(
+        monkeypatch,
+        CAMPAIGN_ENV="production",
+        SECRET_KEY="s",
+        DATABASE_URL="sqlite:///x",
+        REDIS_URL="redis://h/0",
+        RUN_BEAT_IN_PROCESS="1",
+    )
+
+    assert loaded["RUN_BEAT_IN_PROCESS"] is False
+
+
+def test_development_without_a_broker_runs_beat_in_the_server(monkeypatch):
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "RUN_BEAT_IN_PROCESS"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert _settings(monkeypatch)["RUN_BEAT_IN_PROCESS"] is True
+    assert (
+        _settings(monkeypatch, RUN_BEAT_IN_PROCESS="0")["RUN_BEAT_IN_PROCESS"] is False
+    )

@@ -28,6 +28,8 @@ NAMES_IN_QUEUES = {
     "actions.tasks.anonymise_expired_signatures",
     "actions.tasks.flag_busy_sources",
     "statements.tasks.publish_scheduled_statements",
+    # Added since, in actions/tasks.py.
+    "actions.tasks.run_petition_schedule",
 }
 OURS = ("actions.", "statements.", "campaign.", "staff.")
 

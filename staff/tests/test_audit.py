@@ -5,7 +5,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from staff.audit import record_export
+from staff.audit import record_export, record_transition, system_user_id
 from staff.twofactor import enrol_totp_device
 from statements.models import Statement
 from statements.tests.factories import make_statement
@@ -97,10 +97,31 @@ def test_publishing_and_closing_through_admin_actions_are_logged(
     )
     admin_client.post(
         reverse("admin:actions_petition_changelist"),
-        {"action": "close", "_selected_action": [petition.pk]},
+        {
+            "action": "close_selected",
+            "_selected_action": [petition.pk],
+            "confirmed": "yes",
+        },
     )
 
     content = _listed(admin_client.get(AUDIT, {"kind": "content"}))
 
     assert sorted(e.object_repr for e in content) == sorted([str(draft), str(petition)])
     assert {e.get_change_message() for e in content} == {"Changed state."}
+
+
+def test_a_transition_reads_as_a_move_between_states_in_the_log(
+    admin_client, statement
+):
+    record_transition(
+        user_id=system_user_id(),
+        obj=statement,
+        name="publish",
+        source="scheduled",
+        target="published",
+    )
+
+    response = admin_client.get(AUDIT)
+
+    assert "Moved from scheduled to published" in response.text
+    assert _listed(response)[0].user.username == "system"

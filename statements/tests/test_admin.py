@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actions.tests.factories import make_petition, make_staff
 from staff.tests.otp import log_in_verified
@@ -108,3 +111,48 @@ def test_staff_who_may_not_see_statements_get_no_preview(client, draft):
     )
 
     assert response.status_code == 403
+
+
+def _statement_form(statement: Statement, **fields: object) -> dict:
+    publish_at = timezone.localtime(statement.publish_at or timezone.now())
+    data = {
+        "title": statement.title,
+        "slug": statement.slug,
+        "standfirst": statement.standfirst,
+        "body": statement.body,
+        "background": statement.background,
+        "state": statement.state,
+        "publish_at_0": publish_at.strftime("%Y-%m-%d"),
+        "publish_at_1": publish_at.strftime("%H:%M:%S"),
+        "quotes-TOTAL_FORMS": 0,
+        "quotes-INITIAL_FORMS": 0,
+        "petitions-TOTAL_FORMS": 0,
+        "petitions-INITIAL_FORMS": 0,
+    }
+    return data | fields
+
+
+def test_a_statement_published_in_its_form_gets_its_published_at(admin_client, draft):
+    url = reverse("admin:statements_statement_change", args=[draft.pk])
+
+    response = admin_client.post(url, _statement_form(draft, state="published"))
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.state == Statement.State.PUBLISHED
+    assert draft.published_at is not None
+    assert draft.published_at == draft.publish_at
+
+
+def test_a_statement_published_in_its_form_for_a_later_time_is_scheduled(
+    admin_client, draft
+):
+    later = timezone.now() + timedelta(days=1)
+    draft.publish_at = later
+    url = reverse("admin:statements_statement_change", args=[draft.pk])
+
+    response = admin_client.post(url, _statement_form(draft, state="published"))
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.state, draft.published_at) == (Statement.State.SCHEDULED, None)

@@ -1,8 +1,10 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
+from staff.audit import SYSTEM_USERNAME, TRANSITION, logged
 from statements.models import Statement
 from statements.services import publish_scheduled_statements, render_markdown
 from statements.tests.factories import make_statement
@@ -104,3 +106,19 @@ def test_publishing_scheduled_statements_twice_is_harmless():
     assert publish_scheduled_statements() == 0
     draft.refresh_from_db()
     assert draft.state == Statement.State.DRAFT
+
+
+@pytest.mark.django_db
+def test_each_statement_the_schedule_publishes_is_logged_as_the_system_user():
+    due = make_statement(state=Statement.State.SCHEDULED, publish_at=timezone.now())
+
+    publish_scheduled_statements()
+
+    entry = LogEntry.objects.get()
+    assert entry.object_id == str(due.pk)
+    assert entry.user.username == SYSTEM_USERNAME
+    assert logged(entry, TRANSITION) == {
+        "name": "publish",
+        "from": "scheduled",
+        "to": "published",
+    }

@@ -244,7 +244,11 @@ def test_marking_a_petition_delivered_in_the_admin_sends_its_follow_up(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             reverse("admin:actions_petition_changelist"),
-            {"action": "mark_delivered", "_selected_action": [petition.pk]},
+            {
+                "action": "deliver_selected",
+                "_selected_action": [petition.pk],
+                "confirmed": "yes",
+            },
         )
 
     assert [m.to for m in mailoutbox] == [[reader.email]]

@@ -160,8 +160,13 @@ def run_only(django_db_setup, django_db_blocker):
 def shared_stack(real_services, make_stack) -> Stack:
     """The stack most tests use, on the shared Redis server."""
     redis.Redis.from_url(real_services).flushdb()  # queues left by a killed run
-    # Four web workers, as the Procfile's default, for real races between them.
-    return make_stack(redis_url=real_services, web_workers=4)
+    # Four web workers, as the Procfile's default, for real races between them;
+    # petitions open and close within a second of their times.
+    return make_stack(
+        redis_url=real_services,
+        web_workers=4,
+        env={"PETITION_SCHEDULE_INTERVAL": "1"},
+    )
 
 
 @pytest.fixture

@@ -126,13 +126,18 @@ def test_a_petition_closed_through_one_host_refuses_signatures_on_the_other_at_o
     closed = browser.post(
         host_a,
         reverse("admin:actions_petition_changelist"),
-        {"action": "close", "_selected_action": str(petition.pk), "index": "0"},
+        {
+            "action": "close_selected",
+            "_selected_action": str(petition.pk),
+            "index": "0",
+            "confirmed": "yes",
+        },
     )
     refused = _sign(host_b, petition, sign_data, "too.late@example.org", "203.0.113.2")
     took = time.monotonic() - warmed_at
 
     assert closed.status == 302
-    assert "1 petition(s) updated." in browser.get(host_a, closed.location).text
+    assert "1 petition is now closed." in browser.get(host_a, closed.location).text
     assert refused.status == 409
     assert "Sorry, this petition closed" in refused.text
     assert not Signature.objects.filter(petition=petition).exists()
