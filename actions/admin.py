@@ -135,6 +135,10 @@ class PetitionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark selected petitions won"))
     def mark_won(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
         self._transition(request, queryset, Petition.mark_won)
+        # Follow-ups: start the "when won" ones of the petitions now won.
+        followups.start_won_follow_ups(
+            petition_ids=list(queryset.values_list("pk", flat=True))
+        )
 
 
 @admin.register(Signature)

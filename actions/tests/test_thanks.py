@@ -89,9 +89,7 @@ def test_an_expired_token_shows_the_page_for_anyone(client, petition, settings):
     assert YOU not in _thanks(client, petition, token)
 
 
-def test_a_token_of_another_petitions_signer_does_not_say_you_signed(
-    client, statement
-):
+def test_a_token_of_another_petitions_signer_does_not_say_you_signed(client, statement):
     petition, other = make_petition(statement), make_petition(statement)
     token = make_thanks_token(_confirmed(other).pk)
 
