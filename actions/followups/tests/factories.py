@@ -19,9 +19,8 @@ def make_follow_up(petition: Petition | None = None, **fields: object) -> Follow
 
 
 def make_scheduled(petition: Petition | None = None, **fields: object) -> FollowUp:
-    return make_follow_up(
-        petition, state=FollowUp.State.SCHEDULED, scheduled_at=timezone.now(), **fields
-    )
+    defaults = {"state": FollowUp.State.SCHEDULED, "scheduled_at": timezone.now()}
+    return make_follow_up(petition, **defaults | fields)
 
 
 def make_recipient(petition: Petition, **fields: object) -> Signature:
