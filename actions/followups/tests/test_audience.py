@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from actions.followups import audience, services, withdrawals
+from actions.followups import audience, sending, services, withdrawals
 from actions.followups.models import FollowUp, FollowUpDelivery
 from actions.followups.rendering import render_draft
 from actions.followups.tests.factories import (
@@ -216,3 +216,25 @@ def test_the_won_follow_up_waits_for_the_petition_to_be_won(
     assert [m.to for m in mailoutbox] == [[reader.email]]
     follow_up.refresh_from_db()
     assert follow_up.state == FollowUp.State.SENT
+
+
+def test_withdrawing_through_another_petition_after_queueing_stops_the_email(
+    statement, mailoutbox, django_capture_on_commit_callbacks
+):
+    first, second = make_petition(statement), make_petition(statement)
+    earlier = make_recipient(first, email="ada@example.org")
+    make_recipient(second, email="ada@example.org")  # the one queued
+    follow_up = make_scheduled(statement=statement)
+    services.queue_deliveries(
+        follow_up=follow_up,
+        signatures=audience.one_per_person(follow_up, audience.recipients(follow_up)),
+    )
+    FollowUp.objects.filter(pk=follow_up.pk).update(state=FollowUp.State.SENDING)
+    withdrawals.withdraw(signature=earlier, everything=False, method="link")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.send_batch(follow_up.pk, chain=False)
+
+    assert mailoutbox == []
+    delivery = FollowUpDelivery.objects.get(follow_up=follow_up)
+    assert delivery.state == FollowUpDelivery.State.CANCELLED
