@@ -68,6 +68,7 @@ TRANSITIONS = {
             (State.OPEN, State.CLOSED, State.DELIVERED),
             Petition.mark_won,
             gettext_lazy("only an open, closed or delivered petition can be won"),
+            milestone=followups.Trigger.WON,
         ),
     ]
 }

@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,12 +10,16 @@ from actions.abuse import screening
 from actions.consent import services as consent
 from actions.consent.models import ConsentWording
 from actions.core.canonical import canonical_email
-from actions.core.tokens import read_confirmation_token
+from actions.core.tokens import read_confirmation_token, read_thanks_token
 from actions.counts import add_to_count, forget_count
 from actions.insert import insert_new_signature
 from actions.models import Petition, Signature
 from actions.outbox.models import OutboundEmail
 from actions.outbox.services import enqueue_email, queue_email
+from statements.models import Statement
+
+# Other petitions the thanks page offers, of each kind.
+NEXT_STEPS = 5
 
 
 class PetitionClosed(Exception):
@@ -170,3 +175,38 @@ def resend_confirmation(*, petition: Petition, email: str) -> None:
         queue_email(
             kind=_reply_kind(signature), to_email=signature.email, signature=signature
         )
+
+
+def is_confirmed_signer(*, petition: Petition, token: str) -> bool:
+    """Whether a thanks link's token names a confirmed signature of this
+    petition, still held. Reads only; a bad or expired token is False."""
+    if not token:
+        return False
+    try:
+        pk = read_thanks_token(token)
+    except signing.BadSignature:
+        return False
+    return Signature.objects.filter(
+        pk=pk, petition=petition, state=Signature.State.CONFIRMED, anonymised_at=None
+    ).exists()
+
+
+def next_steps(*, petition: Petition) -> dict[str, list[Petition]]:
+    """What a supporter can sign next: the statement's other open petitions,
+    and open petitions of other public statements on any of its topics."""
+    open_petitions = Petition.objects.open().select_related("statement", "target")
+    same_statement = open_petitions.filter(statement=petition.statement_id).exclude(
+        pk=petition.pk
+    )
+    on_its_topics = Statement.objects.published().filter(
+        topics__in=petition.statement.topics.values("pk")
+    )
+    same_topics = (
+        open_petitions.filter(statement__in=on_its_topics)
+        .exclude(statement=petition.statement_id)
+        .order_by("-statement__publish_at", "position", "pk")
+    )
+    return {
+        "statement": list(same_statement[:NEXT_STEPS]),
+        "topics": list(same_topics[:NEXT_STEPS]),
+    }

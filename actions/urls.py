@@ -15,6 +15,8 @@ urlpatterns = [
     path("petitions/<slug:slug>/confirm/<str:token>/", views.confirm, name="confirm"),
     path("petitions/<slug:slug>/resend/", views.resend, name="resend"),
     path("petitions/<slug:slug>/thanks/", views.thanks, name="thanks"),
+    # The same page, with "you among them": where confirming leads.
+    path("petitions/<slug:slug>/thanks/<str:token>/", views.thanks, name="thanks"),
     path("petitions/<slug:slug>/count.json", views.petition_count, name="count"),
     *followups.urlpatterns,
     *privacy.urlpatterns,

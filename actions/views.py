@@ -4,13 +4,14 @@ from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.cache import cache_page
+from django.views.decorators.cache import cache_page, never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from actions import services
 from actions.consent import services as consent
 from actions.core.decorators import same_origin_post
 from actions.core.forms import clean_source
+from actions.core.tokens import make_thanks_token
 from actions.counts import confirmed_counts
 from actions.forms import ResendForm, SignatureForm
 from actions.models import Petition, Signature
@@ -101,7 +102,8 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return _invalid_link(request, petition, expired=False)
     if request.method == "POST":
         services.confirm_signature(signature=signature)
-        return redirect("actions:thanks", slug=slug)
+        token = make_thanks_token(signature.pk)
+        return redirect("actions:thanks", slug=slug, token=token)
     return render(request, "actions/confirm.html", {"petition": petition})
 
 
@@ -126,12 +128,19 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "actions/confirm_invalid.html", context, status=400)
 
 
+@never_cache
 @require_safe
-def thanks(request: HttpRequest, slug: str) -> HttpResponse:
+def thanks(request: HttpRequest, slug: str, token: str = "") -> HttpResponse:
+    """What to do next. It says "you among them" only through the link the
+    confirmation leads to; without a valid one it is the same page for anyone."""
     petition = _public_petition(slug)
-    card = petition_cards([petition], source="")[0]
-    share_url = settings.SITE_URL + petition.statement.get_absolute_url()
-    context = {"petition": petition, "card": card, "share_url": share_url}
+    context = {
+        "petition": petition,
+        "card": petition_cards([petition], source="")[0],
+        "is_signer": services.is_confirmed_signer(petition=petition, token=token),
+        "next_steps": services.next_steps(petition=petition),
+        "share_url": settings.SITE_URL + petition.statement.get_absolute_url(),
+    }
     return render(request, "actions/thanks.html", context)
 
 

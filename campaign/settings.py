@@ -289,6 +289,10 @@ elif ANYMAIL_PROVIDER:
 # that off for the plain inserts in one transaction.
 SIGNING_SINGLE_STATEMENT = env_bool("SIGNING_SINGLE_STATEMENT", True)
 CONFIRMATION_MAX_AGE = env_int("CONFIRMATION_MAX_AGE", 14 * 24 * 3600)
+# The thanks page says "you among them" only through the link the confirmation
+# leads to, for this long: an address copied from the browser and shared later
+# tells its readers nothing about who signed.
+THANKS_LINK_MAX_AGE = env_int("THANKS_LINK_MAX_AGE", 24 * 3600)
 MAX_EMAILS_PER_SIGNATURE = 5
 
 # The outbox. A queued row whose task never ran (broker down at signing time)

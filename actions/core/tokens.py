@@ -14,6 +14,7 @@ CONFIRM_SALT = "actions.signature.confirm"
 DATA_LINK_SALT = "actions.privacy.data_link"
 UNSUBSCRIBE_SALT = "actions.followups.unsubscribe"
 DOWNLOAD_SALT = "actions.export.download"
+THANKS_SALT = "actions.signature.thanks"
 
 
 def make_confirmation_token(signature_id: int) -> str:
@@ -24,6 +25,17 @@ def read_confirmation_token(token: str) -> int:
     """The signature id a confirmation link names."""
     return _signature_id(
         signing.loads(token, salt=CONFIRM_SALT, max_age=settings.CONFIRMATION_MAX_AGE)
+    )
+
+
+def make_thanks_token(signature_id: int) -> str:
+    return signing.dumps(signature_id, salt=THANKS_SALT, compress=False)
+
+
+def read_thanks_token(token: str) -> int:
+    """The signature id a thanks page's link names."""
+    return _signature_id(
+        signing.loads(token, salt=THANKS_SALT, max_age=settings.THANKS_LINK_MAX_AGE)
     )
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from actions.core.canonical import canonical_email
-from actions.followups import previews
+from actions.followups import audience, previews
 from actions.followups import services as followups
 from actions.followups.forms import FollowUpForm
 from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
@@ -30,11 +30,11 @@ from staff.admin_base import ReadOnlyAdmin
 @admin.register(FollowUp)
 class FollowUpAdmin(admin.ModelAdmin):
     form = FollowUpForm
-    list_display = ["subject", "petition", "trigger", "state", "progress", "sent_at"]
+    list_display = ["subject", "sent_to", "trigger", "state", "progress", "sent_at"]
     list_filter = ["state", "trigger"]
-    search_fields = ["subject", "petition__title"]
-    list_select_related = ["petition"]
-    autocomplete_fields = ["petition"]
+    search_fields = ["subject", "petition__title", "statement__title", "topic__name"]
+    list_select_related = ["petition", "statement", "topic"]
+    autocomplete_fields = ["petition", "statement", "topic"]
     readonly_fields = [
         "state",
         "progress",
@@ -56,6 +56,11 @@ class FollowUpAdmin(admin.ModelAdmin):
                 "<int:pk>/preview/",
                 self.admin_site.admin_view(preview),
                 name="followups_followup_preview",
+            ),
+            path(
+                "<int:pk>/schedule/",
+                self.admin_site.admin_view(self.schedule_view),
+                name="followups_followup_schedule",
             ),
             path(
                 "<int:pk>/send-test/",
@@ -95,6 +100,10 @@ class FollowUpAdmin(admin.ModelAdmin):
         for follow_up in page:
             follow_up.progress_counts = counts[follow_up.pk]
         return changelist
+
+    @admin.display(description=_("sent to the signers of"))
+    def sent_to(self, obj: FollowUp) -> str:
+        return str(obj.audience)
 
     @admin.display(description=_("progress"))
     def progress(self, obj: FollowUp) -> str:
@@ -142,9 +151,22 @@ class FollowUpAdmin(admin.ModelAdmin):
         self._send_test(request, [follow_up])
         return redirect("admin:followups_followup_change", follow_up.pk)
 
+    def schedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """GET: who it will reach, and a button; only the POST schedules it."""
+        follow_up = self._follow_up(request, pk)
+        if not self.has_change_permission(request, follow_up):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._schedule(request, [follow_up])
+            return redirect("admin:followups_followup_change", follow_up.pk)
+        return self._confirm_schedule(request, [follow_up], selected=[])
+
     def _follow_up(self, request: HttpRequest, pk: int) -> FollowUp:
         follow_up = get_object_or_404(
-            FollowUp.objects.select_related("petition__statement"), pk=pk
+            FollowUp.objects.select_related(
+                "petition__statement", "statement", "topic"
+            ),
+            pk=pk,
         )
         if not self.has_view_permission(request, follow_up):
             raise PermissionDenied
@@ -177,9 +199,42 @@ class FollowUpAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Schedule selected follow-ups"))
-    def schedule(self, request: HttpRequest, queryset: QuerySet[FollowUp]) -> None:
-        done = sum(followups.schedule(follow_up=follow_up) for follow_up in queryset)
+    @admin.action(
+        description=_("Schedule selected follow-ups…"), permissions=["change"]
+    )
+    def schedule(
+        self, request: HttpRequest, queryset: QuerySet[FollowUp]
+    ) -> HttpResponse | None:
+        """First a page saying whom each one reaches; its button schedules."""
+        follow_ups = list(
+            queryset.select_related("petition", "statement", "topic").order_by("pk")
+        )
+        if request.POST.get("confirm") != "yes":
+            selected = [str(follow_up.pk) for follow_up in follow_ups]
+            return self._confirm_schedule(request, follow_ups, selected=selected)
+        self._schedule(request, follow_ups)
+        return None
+
+    def _confirm_schedule(
+        self, request: HttpRequest, follow_ups: list[FollowUp], *, selected: list[str]
+    ) -> HttpResponse:
+        drafts = [f for f in follow_ups if f.state == FollowUp.State.DRAFT]
+        context = self.admin_site.each_context(request) | {
+            "opts": self.opts,
+            "title": _("Schedule follow-ups?"),
+            "rows": [
+                {"follow_up": f, "reach": reach_message(f, audience.reach(f))}
+                for f in drafts
+            ],
+            "not_drafts": [f for f in follow_ups if f not in drafts],
+            "selected": selected,
+        }
+        return TemplateResponse(
+            request, "admin/followups/followup/schedule.html", context
+        )
+
+    def _schedule(self, request: HttpRequest, follow_ups: list[FollowUp]) -> None:
+        done = sum(followups.schedule(follow_up=follow_up) for follow_up in follow_ups)
         self.message_user(
             request,
             ngettext("%d follow-up scheduled.", "%d follow-ups scheduled.", done)
@@ -201,7 +256,43 @@ class FollowUpAdmin(admin.ModelAdmin):
     def send_me_a_test(
         self, request: HttpRequest, queryset: QuerySet[FollowUp]
     ) -> None:
-        self._send_test(request, list(queryset.select_related("petition__statement")))
+        self._send_test(
+            request,
+            list(queryset.select_related("petition__statement", "statement", "topic")),
+        )
+
+
+def reach_message(follow_up: FollowUp, reach: audience.Reach) -> str:
+    """Whom scheduling a follow-up now reaches, in a campaigner's words."""
+    if reach.days is not None:
+        when = ngettext(
+            "Nobody gets it at once: each signer gets it %(days)d day after "
+            "confirming.",
+            "Nobody gets it at once: each signer gets it %(days)d days after "
+            "confirming.",
+            reach.days,
+        ) % {"days": reach.days}
+        who = ngettext(
+            "%(count)d person who confirmed in that time is due to get it on "
+            "their day, and more follow as people confirm.",
+            "%(count)d people who confirmed in that time are due to get it on "
+            "their day, and more follow as people confirm.",
+            reach.people,
+        ) % {"count": reach.people}
+        return " ".join([when, who])
+    if follow_up.trigger == FollowUp.Trigger.NOW:
+        return ngettext(
+            "It goes to %(count)d person at once.",
+            "It goes to %(count)d people at once.",
+            reach.people,
+        ) % {"count": reach.people}
+    return ngettext(
+        "It would reach %(count)d person today; who gets it is decided again "
+        "when it starts.",
+        "It would reach %(count)d people today; who gets it is decided again "
+        "when it starts.",
+        reach.people,
+    ) % {"count": reach.people}
 
 
 @admin.register(FollowUpDelivery)

@@ -4,10 +4,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from actions.followups.models import FollowUp
+from actions.followups.models import MILESTONES, FollowUp
 from actions.followups.rendering import PLACEHOLDERS, unknown_placeholders
 
 Trigger = FollowUp.Trigger
+AUDIENCES = ["petition", "statement", "topic"]
 
 
 def placeholder_help() -> str:
@@ -22,7 +23,16 @@ class FollowUpForm(forms.ModelForm):
 
     class Meta:
         model = FollowUp
-        fields = ["petition", "subject", "body", "trigger", "send_at", "days_after"]
+        fields = [
+            "petition",
+            "statement",
+            "topic",
+            "subject",
+            "body",
+            "trigger",
+            "send_at",
+            "days_after",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -38,6 +48,7 @@ class FollowUpForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         assert cleaned is not None  # Django's clean() returns cleaned_data
+        self._check_audience(cleaned)
         trigger = cleaned.get("trigger")
         send_at, days_after = cleaned.get("send_at"), cleaned.get("days_after")
         if trigger == Trigger.AT and send_at is None:
@@ -48,11 +59,26 @@ class FollowUpForm(forms.ModelForm):
             self.add_error("send_at", _("This time has passed; choose a later one."))
         if trigger == Trigger.AFTER_CONFIRMATION and not days_after:
             self.add_error("days_after", _("Give a number of days, 1 or more."))
+        if trigger in MILESTONES and cleaned.get("petition") is None:
+            self.add_error(
+                "trigger", _("Only a petition's follow-up can wait for its milestones.")
+            )
         if trigger != Trigger.AT:
             cleaned["send_at"] = None
         if trigger != Trigger.AFTER_CONFIRMATION:
             cleaned["days_after"] = None
         return cleaned
+
+    def _check_audience(self, cleaned: dict) -> None:
+        chosen = [name for name in AUDIENCES if cleaned.get(name) is not None]
+        if len(chosen) != 1 and all(name in self.fields for name in AUDIENCES):
+            self.add_error(
+                None,
+                _(
+                    "Choose whom it goes to: one petition, one statement or one "
+                    "topic, and only one."
+                ),
+            )
 
 
 def _known_placeholders(text: str) -> str:

@@ -1,15 +1,26 @@
 """Follow-ups, their deliveries and supporters' withdrawals of consent."""
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from actions.models import Petition
+    from statements.models import Statement, Topic
+
+
+# Triggers that belong to one petition's life: only a petition's follow-up has them.
+MILESTONES = ["goal_reached", "delivered", "won"]
+
 
 class FollowUp(models.Model):
-    """An email a campaigner writes to the consenting signers of one petition."""
+    """An email a campaigner writes to the consenting signers of one petition,
+    of every petition of a statement, or of every petition on a topic (each
+    person once)."""
 
     class Trigger(models.TextChoices):
         NOW = "now", _("As soon as it is scheduled")
@@ -20,6 +31,7 @@ class FollowUp(models.Model):
         )
         GOAL_REACHED = "goal_reached", _("When the petition reaches its goal")
         DELIVERED = "delivered", _("When the petition is marked delivered")
+        WON = "won", _("When the petition is marked won")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -28,11 +40,39 @@ class FollowUp(models.Model):
         SENT = "sent", _("Sent")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # Who it goes to: exactly one of these (constraint followup_one_audience).
     petition = models.ForeignKey(
         "actions.Petition",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="follow_ups",
         verbose_name=_("petition"),
+        help_text=_("Its consenting signers."),
+    )
+    statement = models.ForeignKey(
+        "statements.Statement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("statement"),
+        help_text=_(
+            "The consenting signers of all its petitions, each person once "
+            "(by email address, through their latest signature)."
+        ),
+    )
+    topic = models.ForeignKey(
+        "statements.Topic",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("topic"),
+        help_text=_(
+            "The consenting signers of every petition of the statements on "
+            "this topic, each person once."
+        ),
     )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
@@ -74,6 +114,18 @@ class FollowUp(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
+                condition=Q(
+                    petition__isnull=False, statement__isnull=True, topic__isnull=True
+                )
+                | Q(petition__isnull=True, statement__isnull=False, topic__isnull=True)
+                | Q(petition__isnull=True, statement__isnull=True, topic__isnull=False),
+                name="followup_one_audience",
+            ),
+            models.CheckConstraint(
+                condition=~Q(trigger__in=MILESTONES) | Q(petition__isnull=False),
+                name="followup_milestone_has_petition",
+            ),
+            models.CheckConstraint(
                 condition=~Q(trigger="at") | Q(send_at__isnull=False),
                 name="followup_at_has_time",
             ),
@@ -104,6 +156,13 @@ class FollowUp(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.state in {self.State.DRAFT, self.State.SCHEDULED}
+
+    @property
+    def audience(self) -> "Petition | Statement | Topic":
+        """The petition, statement or topic whose signers it goes to."""
+        audience = self.petition or self.statement or self.topic
+        assert audience is not None  # constraint followup_one_audience
+        return audience
 
     @property
     def is_recurring(self) -> bool:

@@ -3,7 +3,7 @@ test", both with links that unsubscribe nobody."""
 
 from django.utils.translation import gettext
 
-from actions.followups import rendering, services
+from actions.followups import audience, rendering
 from actions.followups.models import FollowUp
 from actions.followups.rendering import Email
 from actions.followups.transport import Unmarked, open_transport
@@ -12,7 +12,7 @@ from actions.followups.transport import Unmarked, open_transport
 def sample_first_name(follow_up: FollowUp, *, of_a_signer: bool) -> str:
     """A first name to preview with: the first recipient's if the viewer may
     see signers, else a stand-in."""
-    first = of_a_signer and services.recipients(follow_up).order_by("pk").first()
+    first = of_a_signer and audience.recipients(follow_up).order_by("pk").first()
     return first.first_name if first else gettext("Alex")
 
 
@@ -20,9 +20,7 @@ def preview(follow_up: FollowUp, *, of_a_signer: bool = False) -> Email:
     """The follow-up as its first recipient would get it (with a stand-in name
     unless ``of_a_signer``), with links that unsubscribe nobody."""
     first_name = sample_first_name(follow_up, of_a_signer=of_a_signer)
-    draft = rendering.render_draft(
-        follow_up, count=follow_up.petition.confirmed_count()
-    )
+    draft = rendering.render_draft(follow_up, count=audience.signature_count(follow_up))
     return draft.personalise(first_name=first_name, token=rendering.PREVIEW_TOKEN)
 
 

@@ -20,13 +20,20 @@ from django.utils.translation import gettext_lazy as _
 
 from actions.core.mail import Message, PrebuiltMessage, prebuilt
 from actions.followups.models import FollowUp
+from statements.models import Topic
 from statements.services import render_markdown
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 PLACEHOLDERS = {
     "first_name": _("the signer's first name"),
-    "petition_title": _("the petition's title"),
-    "signature_count": _("the petition's confirmed signatures"),
+    "petition_title": _(
+        "the petition's title; for a statement's follow-up the statement's "
+        "title, for a topic's the topic's name"
+    ),
+    "signature_count": _(
+        "the petition's confirmed signatures; for a statement or a topic, "
+        "those of all its petitions added up"
+    ),
 }
 # Stand-ins: letters and digits only, which Markdown and the HTML cleaner
 # leave exactly as they are.
@@ -87,9 +94,22 @@ class Draft:
         )
 
 
+def audience_title(follow_up: FollowUp) -> str:
+    """The petition's or statement's title, or the topic's name."""
+    audience = follow_up.audience
+    return audience.name if isinstance(audience, Topic) else audience.title
+
+
+def _audience_url(follow_up: FollowUp) -> str:
+    # A petition's page is its statement's, where it is signed.
+    petition = follow_up.petition
+    page = petition.statement if petition is not None else follow_up.audience
+    return settings.SITE_URL + page.get_absolute_url()
+
+
 def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
     """Render the templates and the Markdown once, for a batch of signers."""
-    petition = follow_up.petition
+    title = audience_title(follow_up)
     subject = _with_stand_ins(follow_up.subject)
     body = _with_stand_ins(follow_up.body)
     unsubscribe = reverse("actions:unsubscribe", kwargs={"token": _TOKEN})
@@ -98,9 +118,10 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         "subject": subject,
         "body_text": body,
         "body_html": render_markdown(body),
-        "petition": petition,
+        "audience": _audience_kind(follow_up),
+        "title": title,
         "site_name": settings.SITE_NAME,
-        "petition_url": settings.SITE_URL + petition.statement.get_absolute_url(),
+        "page_url": _audience_url(follow_up),
         "unsubscribe_url": settings.SITE_URL + unsubscribe,
         "preferences_url": settings.SITE_URL + preferences,
         "your_data_url": settings.SITE_URL + reverse("actions:your_data"),
@@ -112,11 +133,11 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         text = render_to_string(f"{TEMPLATES}.txt", context)
         html: str = render_to_string(f"{TEMPLATES}.html", context)
         shown_count = str(intcomma(count))
-    plain = {_TITLE: " ".join(petition.title.split()), _COUNT: shown_count}
-    marked_up = {_TITLE: escape(petition.title), _COUNT: shown_count}
+    plain = {_TITLE: " ".join(title.split()), _COUNT: shown_count}
+    marked_up = {_TITLE: escape(title), _COUNT: shown_count}
     in_links = {
         _FIRST_NAME: _FIRST_NAME_IN_LINK,
-        _TITLE: quote(petition.title, safe=""),
+        _TITLE: quote(title, safe=""),
     }
     html = LINK_ADDRESS.sub(lambda link: _replace(link.group(0), in_links), html)
     return Draft(
@@ -125,6 +146,12 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         html=_replace(html, marked_up),
         unsubscribe_url=context["unsubscribe_url"],
     )
+
+
+def _audience_kind(follow_up: FollowUp) -> str:
+    if follow_up.petition_id is not None:
+        return "petition"
+    return "statement" if follow_up.statement_id is not None else "topic"
 
 
 def _with_stand_ins(text: str) -> str:

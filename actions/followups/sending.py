@@ -32,7 +32,7 @@ from django.utils import timezone
 from psycopg import pq
 
 from actions.core.tokens import make_unsubscribe_token
-from actions.followups import rendering, services, throttle
+from actions.followups import audience, rendering, services, throttle
 from actions.followups.models import FollowUp, FollowUpDelivery
 from actions.followups.rendering import Email
 from actions.followups.transport import (
@@ -94,7 +94,7 @@ def claim_batch(follow_up_id: int, *, size: int) -> Batch | None:
     (unsubscribed, invalidated) are cancelled instead.
     """
     follow_up = (
-        FollowUp.objects.select_related("petition__statement")
+        FollowUp.objects.select_related("petition__statement", "statement", "topic")
         .filter(pk=follow_up_id, state=FollowUp.State.SENDING)
         .first()
     )
@@ -123,7 +123,7 @@ def claim_batch(follow_up_id: int, *, size: int) -> Batch | None:
 def _still_recipients(follow_up: FollowUp, ids: list[int]) -> list[Claimed]:
     claimed = FollowUpDelivery.objects.filter(pk__in=ids, state=Delivery.SENDING)
     rows = list(claimed.values_list("pk", "attempts", "signature_id").order_by("pk"))
-    eligible = services.recipients(follow_up).filter(
+    eligible = audience.recipients(follow_up).filter(
         pk__in=[signature_id for _, _, signature_id in rows]
     )
     people = {
@@ -145,9 +145,7 @@ def deliver_batch(batch: Batch) -> int:
     outcome. When the mail server is unreachable, the rest of the batch goes
     back to the queue with a backoff. Returns how many were sent."""
     follow_up = batch.follow_up
-    draft = rendering.render_draft(
-        follow_up, count=follow_up.petition.confirmed_count()
-    )
+    draft = rendering.render_draft(follow_up, count=audience.signature_count(follow_up))
     outcomes = _Outcomes()
     done = 0
     try:

@@ -1,4 +1,5 @@
-"""Who gets a follow-up and when: scheduling, milestones, withdrawals.
+"""When a follow-up goes: scheduling, milestones, the beat job, progress.
+Who gets it is actions.followups.audience's (recipients() is re-exported).
 
 Delivery rows are the follow-up's outbox: one per (follow-up, signature), made
 in bulk by one INSERT ... SELECT when a follow-up starts, sent in batches by
@@ -10,43 +11,20 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from actions.core.enqueue import enqueue, enqueue_on_commit
 from actions.followups import rendering
-from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
+from actions.followups.audience import one_per_person, recipients, signature_count
+from actions.followups.models import MILESTONES, FollowUp, FollowUpDelivery
 from actions.models import Petition, Signature
-from actions.suppressions.services import exclude_suppressed
 
 logger = logging.getLogger(__name__)
 
 START_FOLLOW_UP = "actions.tasks.start_follow_up"
 SEND_BATCH = "actions.tasks.send_follow_up_batch"
 Trigger = FollowUp.Trigger
-
-
-def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
-    """The signatures a follow-up may be sent to, now.
-
-    Confirmed, with the updates box ticked, not erased, not withdrawn from this
-    petition's updates or from all updates since signing, and not on the
-    suppression list (a hard bounce or a spam complaint). The one place that
-    decides: applied when deliveries are queued and again when they are sent.
-    """
-    withdrawn = Withdrawal.objects.filter(
-        canonical_email=OuterRef("canonical_email")
-    ).filter(
-        Q(petition=follow_up.petition_id)
-        | Q(petition__isnull=True, withdrawn_at__gte=OuterRef("created_at"))
-    )
-    consenting = Signature.objects.filter(
-        petition=follow_up.petition_id,
-        state=Signature.State.CONFIRMED,
-        wants_updates=True,
-        anonymised_at=None,  # erased: no address left to write to
-    ).exclude(Exists(withdrawn))
-    return exclude_suppressed(consenting)
 
 
 # Scheduling
@@ -71,15 +49,18 @@ def cancel(*, follow_up: FollowUp) -> bool:
 
 def is_due(follow_up: FollowUp) -> bool:
     """Whether a scheduled follow-up's trigger has fired."""
-    petition = follow_up.petition
     if follow_up.trigger == Trigger.AT:
         assert follow_up.send_at is not None  # constraint followup_at_has_time
         return follow_up.send_at <= timezone.now()
+    if follow_up.trigger not in MILESTONES:
+        return True  # now, and days after confirmation (which starts at once)
+    petition = follow_up.petition
+    assert petition is not None  # constraint followup_milestone_has_petition
     if follow_up.trigger == Trigger.GOAL_REACHED:
         return petition.confirmed_count() >= petition.goal
     if follow_up.trigger == Trigger.DELIVERED:
         return petition.delivered_at is not None
-    return True  # now, and days after confirmation (which starts at once)
+    return petition.won_at is not None
 
 
 def start(follow_up_id: int) -> int:
@@ -109,7 +90,8 @@ def start(follow_up_id: int) -> int:
             queued = _queue_recurring(follow_up, now=now)
         else:
             queued = queue_deliveries(
-                follow_up=follow_up, signatures=recipients(follow_up)
+                follow_up=follow_up,
+                signatures=one_per_person(follow_up, recipients(follow_up)),
             )
         batches = settings.FOLLOW_UP_PARALLEL_BATCHES
         transaction.on_commit(lambda: enqueue_batches(follow_up.pk, batches))
@@ -132,6 +114,12 @@ def milestone_follow_ups(*, petition: Petition, trigger: str) -> list[FollowUp]:
             petition=petition, trigger=trigger, state=FollowUp.State.SCHEDULED
         ).order_by("pk")
     )
+
+
+def start_won_follow_ups(*, petition_ids: list[int]) -> None:
+    """Start these petitions' scheduled 'won' follow-ups, once committed; each
+    starts only if its petition is won. Repeat-safe; beat would start them too."""
+    start_milestones(petition_ids=petition_ids, trigger=Trigger.WON)
 
 
 def start_milestones(*, petition_ids: list[int], trigger: str) -> None:
@@ -174,7 +162,9 @@ def _queue_recurring(follow_up: FollowUp, *, now: datetime) -> int:
     due = recipients(follow_up).filter(
         confirmed_at__gt=follow_up.queued_until, confirmed_at__lte=cutoff
     )
-    queued = queue_deliveries(follow_up=follow_up, signatures=due)
+    queued = queue_deliveries(
+        follow_up=follow_up, signatures=one_per_person(follow_up, due)
+    )
     FollowUp.objects.filter(pk=follow_up.pk).update(queued_until=cutoff)
     return queued
 
@@ -291,7 +281,12 @@ def emails_copy(signature_ids: list[int]) -> list[dict[str, object]]:
     as a supporter's copy of their data shows them. Reads only."""
     deliveries = (
         FollowUpDelivery.objects.filter(signature__in=signature_ids)
-        .select_related("signature", "follow_up__petition__statement")
+        .select_related(
+            "signature",
+            "follow_up__petition__statement",
+            "follow_up__statement",
+            "follow_up__topic",
+        )
         .order_by("created_at", "pk")
     )
     drafts: dict[int, rendering.Draft] = {}
@@ -299,7 +294,7 @@ def emails_copy(signature_ids: list[int]) -> list[dict[str, object]]:
     for delivery in deliveries:
         follow_up = delivery.follow_up
         if follow_up.pk not in drafts:
-            count = follow_up.petition.confirmed_count()
+            count = signature_count(follow_up)
             drafts[follow_up.pk] = rendering.render_draft(follow_up, count=count)
         email = drafts[follow_up.pk].personalise(
             first_name=delivery.signature.first_name, token=rendering.PREVIEW_TOKEN

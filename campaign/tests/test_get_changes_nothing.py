@@ -22,6 +22,7 @@ from actions.consent import services as consent
 from actions.core.tokens import (
     make_confirmation_token,
     make_data_token,
+    make_thanks_token,
     make_unsubscribe_token,
 )
 from actions.exports import services as exports
@@ -73,7 +74,8 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     make_quote(statement)
     pending = make_signature(petition)
     reader = make_recipient(petition)
-    confirm_signature(signature=make_signature(petition))
+    thanked = make_signature(petition)
+    confirm_signature(signature=thanked)
     OutboundEmail.objects.create(
         kind="confirm", to_email=pending.email, signature=pending
     )
@@ -119,6 +121,11 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     consent.record_withdrawal(signature_id=reader.pk, everything=False, form="link")
     privacy.erase(signature=make_signature(petition))
     return {
+        # The signer's thanks page, "you among them".
+        "petitions/<slug:slug>/thanks/": {
+            "slug": petition.slug,
+            "token": make_thanks_token(thanked.pk),
+        },
         "petitions/": {
             "slug": petition.slug,
             "token": make_confirmation_token(pending.pk),

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from actions.abuse.stamp import make_stamp
 from actions.consent import services as consent
+from actions.core.tokens import make_thanks_token
 from actions.exports.tests.expected import read_csv, read_xlsx, safe
 from actions.followups import previews
 from actions.followups.rendering import render_draft
@@ -20,6 +21,7 @@ from actions.models import Signature
 from actions.outbox.messages import build_message
 from actions.outbox.models import OutboundEmail
 from actions.services import confirm_signature, sign_petition
+from actions.tests.factories import make_petition, make_signature, make_target
 from campaign.tests.xss import (
     PAYLOADS,
     make_corpus_statement,
@@ -27,6 +29,7 @@ from campaign.tests.xss import (
     shown_text,
 )
 from statements.services import render_markdown
+from statements.tests.factories import make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +104,15 @@ def test_a_statement_with_the_corpus_renders_inert_on_every_public_page(
     client, corpus_statement
 ):
     petition = corpus_statement.petitions.get()
+    # The thanks page lists the statement's other petitions and the topics'.
+    make_petition(
+        corpus_statement, title=PAYLOADS[3], target=make_target(name=PAYLOADS[4])
+    )
+    on_a_topic = make_statement(title=PAYLOADS[5])
+    on_a_topic.topics.add(corpus_statement.topics.first())
+    make_petition(on_a_topic, title=PAYLOADS[6], target=make_target(name=PAYLOADS[7]))
+    signer = make_signature(petition)
+    confirm_signature(signature=signer)
     urls = [
         reverse("statements:home"),
         corpus_statement.get_absolute_url(),
@@ -108,6 +120,7 @@ def test_a_statement_with_the_corpus_renders_inert_on_every_public_page(
         reverse("actions:sign", args=[petition.slug]),
         reverse("actions:check_email", args=[petition.slug]),
         reverse("actions:thanks", args=[petition.slug]),
+        reverse("actions:thanks", args=[petition.slug, make_thanks_token(signer.pk)]),
         reverse("actions:confirm", args=[petition.slug, "bad-token"]),
     ]
 

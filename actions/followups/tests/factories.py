@@ -9,7 +9,8 @@ from actions.tests.factories import make_signature
 _n = count(1)
 
 
-def make_follow_up(petition: Petition, **fields: object) -> FollowUp:
+def make_follow_up(petition: Petition | None = None, **fields: object) -> FollowUp:
+    """A draft to a petition's signers, or with statement= or topic=, theirs."""
     defaults = {
         "subject": "News about {{ petition_title }}",
         "body": "Dear {{ first_name }},\n\n**{{ signature_count }}** people signed.",
@@ -17,10 +18,9 @@ def make_follow_up(petition: Petition, **fields: object) -> FollowUp:
     return FollowUp.objects.create(petition=petition, **defaults | fields)
 
 
-def make_scheduled(petition: Petition, **fields: object) -> FollowUp:
-    return make_follow_up(
-        petition, state=FollowUp.State.SCHEDULED, scheduled_at=timezone.now(), **fields
-    )
+def make_scheduled(petition: Petition | None = None, **fields: object) -> FollowUp:
+    defaults = {"state": FollowUp.State.SCHEDULED, "scheduled_at": timezone.now()}
+    return make_follow_up(petition, **defaults | fields)
 
 
 def make_recipient(petition: Petition, **fields: object) -> Signature:

@@ -33,10 +33,10 @@ def _form(petition, **fields) -> dict:
     } | fields
 
 
-def _action(admin_client, name: str, follow_ups: list[FollowUp]):
+def _action(admin_client, name: str, follow_ups: list[FollowUp], **data: str):
     return admin_client.post(
         CHANGELIST,
-        {"action": name, "_selected_action": [f.pk for f in follow_ups]},
+        {"action": name, "_selected_action": [f.pk for f in follow_ups]} | data,
         follow=True,
     )
 
@@ -54,8 +54,11 @@ def test_a_campaigner_writes_a_follow_up_and_schedules_it(
     assert mailoutbox == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = _action(admin_client, "schedule", [follow_up])
+        asked = _action(admin_client, "schedule", [follow_up])
+        assert mailoutbox == []
+        response = _action(admin_client, "schedule", [follow_up], confirm="yes")
 
+    assert "It goes to 2 people at once." in asked.content.decode()
     assert "1 follow-up scheduled." in response.content.decode()
     assert sorted(m.to[0] for m in mailoutbox) == sorted(r.email for r in readers)
     assert mailoutbox[0].subject == f"Delivered: {petition.title}"

@@ -66,8 +66,8 @@ def test_the_link_in_the_email_confirms_the_signature(
         response = client.post(path)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse(
-        "actions:thanks", kwargs={"slug": petition.slug}
+    assert response["Location"].startswith(
+        reverse("actions:thanks", kwargs={"slug": petition.slug})
     )
     signature.refresh_from_db()
     assert signature.state == Signature.State.CONFIRMED

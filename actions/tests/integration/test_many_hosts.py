@@ -103,9 +103,9 @@ def test_signatures_made_and_confirmed_through_either_host_count_on_both(
         assert "Confirm my signature" in host.get(path).text
         confirmed = host.post(path)
         confirmed_at = time.monotonic()
-        assert (confirmed.status, confirmed.location) == (
-            302,
-            reverse("actions:thanks", kwargs={"slug": petition.slug}),
+        assert confirmed.status == 302
+        assert confirmed.location.startswith(
+            reverse("actions:thanks", kwargs={"slug": petition.slug})
         )
         _wait_for_counts(hosts, petition, count, since=confirmed_at)
     assert set(

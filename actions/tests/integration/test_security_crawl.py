@@ -12,6 +12,7 @@ from django.urls import reverse
 from actions.core.tokens import (
     make_confirmation_token,
     make_data_token,
+    make_thanks_token,
     make_unsubscribe_token,
 )
 from actions.tests.factories import make_petition, make_signature
@@ -86,6 +87,9 @@ def _public_urls() -> dict[str, str]:
         "home, page 2": reverse("statements:home") + "?page=2",
         "statement with a source": statement.get_absolute_url() + "?source=mail",
         "confirm, bad link": reverse("actions:confirm", args=[slug, "not-a-token"]),
+        "thanks, the signer's": reverse(
+            "actions:thanks", args=[slug, make_thanks_token(signature.pk)]
+        ),
         "unsubscribe, bad link": reverse("actions:unsubscribe", args=["bad"]),
         "your data, bad link": reverse("actions:your_data_copy", args=["bad"]),
         "not found": "/no-such-page/",
