@@ -28,6 +28,9 @@ NAMES_IN_QUEUES = {
     "actions.tasks.anonymise_expired_signatures",
     "actions.tasks.flag_busy_sources",
     "statements.tasks.publish_scheduled_statements",
+    # Added with the delivery packs (their own names from the start).
+    "actions.tasks.build_delivery_pack",
+    "actions.tasks.delete_expired_delivery_packs",
 }
 OURS = ("actions.", "statements.", "campaign.", "staff.")
 
