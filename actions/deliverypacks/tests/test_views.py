@@ -65,7 +65,7 @@ def test_the_form_refuses_names_of_a_sensitive_petition(rita, statement):
     response = rita.post(REQUEST, {"petition": petition.pk, "include_names": "on"})
 
     assert response.status_code == 200
-    assert escape(services.SENSITIVE_REFUSAL) in response.content.decode()
+    assert escape(str(services.SENSITIVE_REFUSAL)) in response.content.decode()
     assert not DeliveryPack.objects.exists()
 
 
