@@ -1,15 +1,20 @@
 """A PDF written page by page, in bounded memory.
 
-The library is ReportLab (5.x, BSD licence, a pure-Python wheel; pinned in
-requirements.txt). Its canvas keeps every page in memory until ``save()``:
-about 150 MB more for a million names (measured while choosing), and fpdf2
-does the same. So ReportLab parses the TrueType font (glyphs, widths,
-metrics) and this module writes the file: each page's content stream is
-compressed and written as soon as the page is full, and only the objects'
-offsets (two integers a page) stay until the end, where the font (embedded
-whole, Identity-H, with the widths and a ToUnicode map of the glyphs used, so
-text can be searched and copied), the page tree and the cross-reference table
-are written.
+The library is ReportLab 5.x (pinned in requirements.txt), chosen over fpdf2:
+both install as pure-Python wheels here, but ReportLab is BSD-licensed (fpdf2
+is LGPL-3.0), kept since 2000, needs only Pillow and charset-normalizer
+(fpdf2 adds fontTools and defusedxml) and has typing stubs (types-reportlab).
+
+Neither writes as it goes: ReportLab's canvas keeps every page until
+``save()`` (measured while choosing: about 15 MB more per 100,000 names, so
+some 150 MB for a million) and fpdf2 builds the whole document before
+``output()``. So ReportLab parses the TrueType font (glyphs, widths, metrics)
+and this module writes the file: each page's content stream is compressed
+and written as soon as the page is full, and only the objects' offsets (two
+integers a page) stay until the end, where the font (embedded whole,
+Identity-H, with the widths and a ToUnicode map of the glyphs used, so text
+can be searched and copied), the page tree and the cross-reference table are
+written.
 
 No shaping: scripts that need it (Khmer, Myanmar, Arabic) show their glyphs in
 order, readable but not typeset; a character the font lacks shows as a box.
