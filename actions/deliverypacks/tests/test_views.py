@@ -9,6 +9,7 @@ from actions.deliverypacks.models import DeliveryPack
 from actions.deliverypacks.tests.conftest import pdf_text
 from actions.models import Signature
 from actions.tests.factories import make_petition, make_signature, make_staff
+from campaign.tests.snapshot import changed_tables, database_snapshot
 from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,22 @@ def test_a_deleted_file_is_no_longer_available(rita, reports_user, pack):
     response = rita.get(_download_url(services.download_token(pack, user=reports_user)))
 
     assert response.status_code == 404
+
+
+def test_every_change_to_a_valid_link_is_refused_and_changes_nothing(
+    rita, reports_user, pack
+):
+    token = services.download_token(pack, user=reports_user)
+    changed = [
+        token[:i] + ("A" if ch != "A" else "B") + token[i + 1 :]
+        for i, ch in enumerate(token)
+    ]
+    cut = [token[: len(token) * n // 3] for n in (1, 2)] + [token[:-1]]
+    before = database_snapshot()
+
+    for bad in [*changed, *cut, token + "A", token + ":" + token]:
+        response = rita.get(_download_url(bad))
+        assert response.status_code in {400, 403, 404, 410}, bad
+        assert "Download not available" in response.content.decode(), bad
+
+    assert changed_tables(before, database_snapshot()) == {}
