@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "actions.abuse",
     "actions.followups",
     "actions.exports",
+    "actions.deliverypacks",
     "actions.privacy",
     "staff",
 ]
@@ -311,6 +312,12 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 EXPORT_MAX_ROWS_PER_REQUEST = env_int("EXPORT_MAX_ROWS_PER_REQUEST", 50_000)
 EXPORT_LINK_MAX_AGE = env_int("EXPORT_LINK_MAX_AGE", 3600)
 EXPORT_FILE_MAX_AGE = env_int("EXPORT_FILE_MAX_AGE", 24 * 3600)
+# Delivery packs (PDF) share the exports' storage, link age and file age. The
+# font must cover the signers' scripts; ReportLab's Vera (Latin) is used when
+# this file is missing.
+DELIVERY_PACK_FONT = os.environ.get(
+    "DELIVERY_PACK_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
 
 # Follow-up emails. Workers send batches of deliveries, each over one SMTP
 # connection, at most FOLLOW_UP_RATE emails/s across all bulk workers (0: no
@@ -401,6 +408,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "actions.tasks.run_petition_schedule",
         "schedule": float(PETITION_SCHEDULE_INTERVAL),
         "options": {"expires": float(PETITION_SCHEDULE_INTERVAL)},
+    },
+    "delete-expired-delivery-packs": {
+        "task": "actions.tasks.delete_expired_delivery_packs",
+        "schedule": 3600.0,
     },
     "publish-scheduled-statements": {
         "task": "statements.tasks.publish_scheduled_statements",

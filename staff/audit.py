@@ -27,6 +27,7 @@ SIGNER_VIEWS = {
     "signature": _("a signature's page"),
     "export": _("an export"),
     "download": _("an export's download"),
+    "delivery_pack": _("a delivery pack with names"),
 }
 INVALIDATED = "invalidated"
 RELEASED = "released"

@@ -15,6 +15,7 @@ DATA_LINK_SALT = "actions.privacy.data_link"
 UNSUBSCRIBE_SALT = "actions.followups.unsubscribe"
 DOWNLOAD_SALT = "actions.export.download"
 THANKS_SALT = "actions.signature.thanks"
+DELIVERY_PACK_SALT = "actions.deliverypack.download"
 
 
 def make_confirmation_token(signature_id: int) -> str:
@@ -76,6 +77,22 @@ def read_download_token(token: str) -> tuple[int, int]:
     if not isinstance(data, dict):
         raise signing.BadSignature("Not a download token")
     return data["export"], data["user"]
+
+
+def make_delivery_pack_token(*, pack_id: int, user_id: int) -> str:
+    """A link token for this user and this delivery pack."""
+    return signing.dumps({"pack": pack_id, "user": user_id}, salt=DELIVERY_PACK_SALT)
+
+
+def read_delivery_pack_token(token: str) -> tuple[int, int]:
+    """The (pack id, user id) a delivery pack's link names, valid
+    EXPORT_LINK_MAX_AGE like an export's."""
+    data = signing.loads(
+        token, salt=DELIVERY_PACK_SALT, max_age=settings.EXPORT_LINK_MAX_AGE
+    )
+    if not isinstance(data, dict) or not {"pack", "user"} <= data.keys():
+        raise signing.BadSignature("Not a delivery pack token")
+    return data["pack"], data["user"]
 
 
 def _unsubscribe_signer() -> signing.TimestampSigner:

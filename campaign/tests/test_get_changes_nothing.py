@@ -25,6 +25,8 @@ from actions.core.tokens import (
     make_thanks_token,
     make_unsubscribe_token,
 )
+from actions.deliverypacks import services as deliverypacks
+from actions.deliverypacks.tasks import build_delivery_pack
 from actions.exports import services as exports
 from actions.exports.tasks import build_signature_export
 from actions.followups.models import FollowUpDelivery, Withdrawal
@@ -98,6 +100,10 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
         user=admin_user, filters={}, format="csv", via="background"
     )
     build_signature_export(export.pk)
+    pack = deliverypacks.request_pack(
+        user=admin_user, petition=petition, include_names=True
+    )
+    build_delivery_pack(pack.pk)
     attempt = {"user_agent": "x", "ip_address": "192.0.2.1", "username": "admin"}
     attempt |= {"http_accept": "*/*", "path_info": "/admin/login/"}
     AccessAttempt.objects.create(
@@ -136,6 +142,9 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
         "your-data/": {"token": make_data_token(pending.pk)},
         "admin/exports/signatureexport/download/": {
             "token": exports.download_token(export, user=admin_user)
+        },
+        "admin/deliverypacks/deliverypack/download/": {
+            "token": deliverypacks.download_token(pack, user=admin_user)
         },
         "admin/r/": {
             "content_type_id": ContentType.objects.get_for_model(statement).pk,

@@ -30,6 +30,9 @@ NAMES_IN_QUEUES = {
     "statements.tasks.publish_scheduled_statements",
     # Added since, in actions/tasks.py.
     "actions.tasks.run_petition_schedule",
+    # Added with the delivery packs (their own names from the start).
+    "actions.tasks.build_delivery_pack",
+    "actions.tasks.delete_expired_delivery_packs",
 }
 OURS = ("actions.", "statements.", "campaign.", "staff.")
 

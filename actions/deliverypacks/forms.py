@@ -1,0 +1,26 @@
+"""The request for a delivery pack, from the admin."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from actions.deliverypacks.services import SENSITIVE_REFUSAL
+from actions.models import Petition
+
+
+class DeliveryPackForm(forms.Form):
+    petition = forms.ModelChoiceField(
+        label=_("Petition"), queryset=Petition.objects.order_by("title")
+    )
+    include_names = forms.BooleanField(
+        label=_("List the confirmed signers' names and countries"),
+        required=False,
+        help_text=_("Never for a sensitive petition."),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
+        petition = cleaned.get("petition")
+        if cleaned.get("include_names") and petition and petition.sensitive:
+            self.add_error("include_names", SENSITIVE_REFUSAL)
+        return cleaned

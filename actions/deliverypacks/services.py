@@ -1,0 +1,226 @@
+"""Delivery packs as a workflow: request, build, hand over, expire."""
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TypeGuard
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from actions.core.enqueue import enqueue
+from actions.core.tokens import make_delivery_pack_token, read_delivery_pack_token
+from actions.deliverypacks.document import Cover, write_pack
+from actions.deliverypacks.models import DeliveryPack, pack_storage
+from actions.models import Petition, Signature
+from staff.audit import record_export, record_signer_view
+
+logger = logging.getLogger(__name__)
+
+# The same permission as a signature export: a pack with names is one.
+EXPORT_PERMISSION = "actions.export_signature"
+# Everyone's packs, for a role that reviews them (superusers have it).
+AUDIT_PERMISSION = "deliverypacks.view_deliverypack"
+BUILD_PACK = "actions.tasks.build_delivery_pack"
+# Rows a round trip of the server-side cursor brings: memory stays flat.
+NAMES_CHUNK = 2000
+SENSITIVE_REFUSAL = gettext_lazy(
+    "This petition is sensitive: its signers' names never go into a delivery "
+    "pack, whoever asks. Request the pack without names."
+)
+
+
+class SensitiveNames(PermissionDenied):
+    """A sensitive petition's names never leave in a pack."""
+
+    def __init__(self) -> None:
+        super().__init__(SENSITIVE_REFUSAL)
+
+
+def may_request(user: User | AnonymousUser) -> TypeGuard[User]:
+    """Whether this account may ask for packs (active, with the export permission)."""
+    return user.is_active and user.has_perm(EXPORT_PERMISSION)
+
+
+def request_pack(
+    *, user: User, petition: Petition, include_names: bool
+) -> DeliveryPack:
+    """Record a pack and queue its build after commit.
+
+    Raises PermissionDenied without the export permission and SensitiveNames
+    for names of a sensitive petition; nothing is recorded then.
+    """
+    if not may_request(user):
+        raise PermissionDenied
+    if include_names and petition.sensitive:
+        raise SensitiveNames
+    pack = DeliveryPack.objects.create(
+        petition=petition,
+        user=user,
+        username=user.get_username(),
+        include_names=include_names,
+    )
+    transaction.on_commit(lambda: enqueue_pack(pack.pk), robust=True)
+    return pack
+
+
+def enqueue_pack(pack_id: int) -> bool:
+    """Hand a queued pack to Celery; if the broker is down, mark it failed
+    (the user asks again) and return False."""
+    try:
+        enqueue(BUILD_PACK, pack_id)
+    except Exception:  # kombu raises several unrelated types when Redis is down
+        logger.warning("Broker unavailable; delivery pack %s not queued", pack_id)
+        DeliveryPack(pk=pack_id).fail(
+            _("The task queue was unavailable. Please ask again.")
+        )
+        return False
+    return True
+
+
+def counts_by_country(petition: Petition) -> list[tuple[str, int]]:
+    """(country code, confirmed signatures), the largest first: one GROUP BY."""
+    rows = (
+        Signature.objects.filter(petition=petition, state=Signature.State.CONFIRMED)
+        .values_list("country")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "country")
+    )
+    return [(str(code), n) for code, n in rows]
+
+
+def confirmed_names(petition: Petition) -> Iterator[tuple[str, str]]:
+    """(name, country code) of each confirmed signer not erased, in the order
+    of confirmation, read NAMES_CHUNK rows at a time (a server-side cursor on
+    PostgreSQL), so a million names never sit in memory."""
+    rows = (
+        Signature.objects.filter(
+            petition=petition,
+            state=Signature.State.CONFIRMED,
+            anonymised_at__isnull=True,
+        )
+        .order_by("confirmed_at", "pk")
+        .values_list("first_name", "last_name", "country")
+    )
+    for first, last, country in rows.iterator(chunk_size=NAMES_CHUNK):
+        yield f"{first} {last}".strip(), str(country)
+
+
+def build_pack(pack_id: int) -> DeliveryPack | None:
+    """Write a queued pack's PDF to private storage and finish its record.
+
+    Repeat-safe: a finished, failed or expired pack is left alone; a run after
+    a worker died starts again. Names of a petition made sensitive since the
+    request are refused (the pack fails). Raises what writing raised.
+    """
+    pack = DeliveryPack.objects.filter(pk=pack_id).first()
+    if pack is None or not pack.start():
+        return None
+    petition = Petition.objects.get(pk=pack.petition_id)  # as it is now
+    if pack.include_names and petition.sensitive:
+        pack.fail(str(SENSITIVE_REFUSAL))
+        return pack
+    try:
+        name, count = _write_file(pack, petition)
+    except BaseException as exc:
+        pack.fail(_("Failed: %(reason)s") % {"reason": str(exc) or type(exc).__name__})
+        raise
+    if not finish(pack, signature_count=count, file_name=name):
+        pack_storage().delete(name)  # a twin run finished first
+    return pack
+
+
+def _write_file(pack: DeliveryPack, petition: Petition) -> tuple[str, int]:
+    by_country = counts_by_country(petition)
+    total = sum(n for _code, n in by_country)
+    cover = Cover(
+        title=petition.title,
+        standfirst=petition.statement.standfirst,
+        demand=petition.demand,
+        target=_target(petition),
+        confirmed=total,
+        as_of=timezone.now(),
+    )
+    names = confirmed_names(petition) if pack.include_names else None
+    with tempfile.TemporaryFile() as file:
+        write_pack(file, cover=cover, by_country=by_country, names=names)
+        file.seek(0)
+        name = pack_storage().save(f"deliverypacks/pack-{pack.pk}.pdf", File(file))
+    return name, total
+
+
+def _target(petition: Petition) -> str:
+    target = petition.target
+    if target.description:
+        return f"{target.name} ({target.description})"
+    return target.name
+
+
+def finish(pack: DeliveryPack, *, signature_count: int, file_name: str) -> bool:
+    """Mark a running pack done and write it to the audit log (and a look at
+    the signers when it lists names); False, and no entry, unless running."""
+    if not pack.finish(signature_count=signature_count, file_name=file_name):
+        return False
+    if pack.user_id is not None:
+        record_export(user_id=pack.user_id, obj=pack, rows=signature_count)
+        if pack.include_names:
+            record_signer_view(
+                user_id=pack.user_id, petition=pack.petition, via="delivery_pack"
+            )
+    return True
+
+
+def download_name(pack: DeliveryPack) -> str:
+    return f"delivery-pack-{pack.petition.slug}-{pack.pk}.pdf"
+
+
+def download_token(pack: DeliveryPack, *, user: User) -> str:
+    """A link token for this user and this pack, valid EXPORT_LINK_MAX_AGE."""
+    return make_delivery_pack_token(pack_id=pack.pk, user_id=user.pk)
+
+
+def pack_for_download(token: str, *, user: User | AnonymousUser) -> DeliveryPack:
+    """The finished pack a token names, if this user may have its file.
+
+    Raises signing.BadSignature (SignatureExpired included), PermissionDenied
+    (no permission, someone else's link or pack), SensitiveNames (names of a
+    petition now sensitive) or DeliveryPack.DoesNotExist (not ready or gone).
+    """
+    pack_id, user_id = read_delivery_pack_token(token)
+    if not may_request(user) or user_id != user.pk:
+        raise PermissionDenied
+    pack = (
+        DeliveryPack.objects.select_related("petition")
+        .exclude(file="")
+        .get(pk=pack_id, state=DeliveryPack.State.DONE)
+    )
+    if pack.user_id != user.pk and not user.has_perm(AUDIT_PERMISSION):
+        raise PermissionDenied
+    if pack.include_names and pack.petition.sensitive:
+        raise SensitiveNames
+    return pack
+
+
+def delete_expired_files() -> int:
+    """Delete pack files older than EXPORT_FILE_MAX_AGE; the records stay.
+
+    Repeat-safe; returns how many files went.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.EXPORT_FILE_MAX_AGE)
+    expired = DeliveryPack.objects.filter(
+        state=DeliveryPack.State.DONE, finished_at__lt=cutoff
+    ).exclude(file="")
+    deleted = 0
+    for pack in expired.iterator():
+        assert pack.file.name  # excluded above when empty
+        pack_storage().delete(pack.file.name)
+        deleted += pack.expire()
+    return deleted
