@@ -60,3 +60,11 @@ def test_mailgun_without_a_signing_key_refuses_to_start(monkeypatch):
 def test_an_unsupported_provider_refuses_to_start(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="not supported"):
         _settings(monkeypatch, ANYMAIL_PROVIDER="postmark")
+
+
+def test_the_time_zone_is_utc_unless_set(monkeypatch):
+    monkeypatch.delenv("TIME_ZONE", raising=False)
+
+    assert _settings(monkeypatch)["TIME_ZONE"] == "UTC"
+    monkeypatch.setenv("TIME_ZONE", "Africa/Nairobi")
+    assert _settings(monkeypatch)["TIME_ZONE"] == "Africa/Nairobi"
