@@ -24,7 +24,6 @@ from django.core.management.base import (
     OutputWrapper,
 )
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from actions.exports import services
 from actions.exports.forms import ExportForm, day_help
@@ -79,22 +78,18 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Export signatures to a CSV or XLSX file; the export is recorded."
-    )
+    help = "Export signatures to a CSV or XLSX file; the export is recorded."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--user", required=True, help=gettext_lazy("Who exports (username).")
-        )
+        parser.add_argument("--user", required=True, help=_("Who exports (username)."))
         parser.add_argument("--format", required=True, choices=["csv", "xlsx"])
         parser.add_argument("--output", required=True, type=Path)
         parser.add_argument(
             "--force",
             action="store_true",
-            help=gettext_lazy("Replace the output file if it exists."),
+            help=_("Replace the output file if it exists."),
         )
-        parser.add_argument("--petition", help=gettext_lazy("A petition's slug."))
+        parser.add_argument("--petition", help=_("A petition's slug."))
         states = ", ".join(Signature.State.values)
         parser.add_argument(
             "--state", help=_("One of: %(states)s.") % {"states": states}
@@ -102,11 +97,9 @@ class Command(BaseCommand):
         day = _("YYYY-MM-DD, inclusive.") + " " + day_help()
         parser.add_argument("--confirmed-from", help=day)
         parser.add_argument("--confirmed-to", help=day)
-        parser.add_argument(
-            "--country", help=gettext_lazy("A two-letter country code.")
-        )
+        parser.add_argument("--country", help=_("A two-letter country code."))
         parser.add_argument("--consent", choices=["yes", "no"])
-        parser.add_argument("--source", help=gettext_lazy("Exactly as recorded."))
+        parser.add_argument("--source", help=_("Exactly as recorded."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = self._exporter(str(options["user"]))
