@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -146,7 +146,7 @@ def write_xlsx(
     return total
 
 
-def _header_cells(sheet: WriteOnlyWorksheet) -> list[WriteOnlyCell]:
+def _header_cells(sheet: WriteOnlyWorksheet) -> list[Cell]:
     bold = Font(bold=True)
     cells = []
     for header in headers():
