@@ -204,7 +204,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "UTC"
+# Times are stored in UTC; the admin shows them in this zone, named (an IANA
+# name such as Europe/Berlin). Exports and their date filters stay in UTC.
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# DATETIME_FORMAT with the zone's abbreviation ("T"); see campaign/formats/.
+FORMAT_MODULE_PATH = ["campaign.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -1,7 +1,16 @@
 """Base classes for admins of rows the site writes itself."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
+from django.db import models
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django_stubs_ext import StrOrPromise
+
+from staff.times import zone_note
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -27,3 +36,27 @@ class SuperuserOnlyAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.is_active and request.user.is_superuser
+
+
+class ZoneNamedTimesAdmin(BaseModelAdmin):
+    """Date and time inputs say which time zone they are read in.
+
+    Put first among the bases of a model admin or inline. The zone is named
+    in the help of each date-and-time field, where Django's widget offers
+    only "Now" and a note on the browser's offset.
+    """
+
+    def formfield_for_dbfield(
+        self, db_field: models.Field, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(db_field, models.DateTimeField):
+            field.help_text = with_zone_note(field.help_text)
+        return field
+
+
+def with_zone_note(help_text: StrOrPromise) -> StrOrPromise:
+    """A field's help, then the zone its times are read in."""
+    if not help_text:
+        return zone_note()
+    return format_lazy("{} {}", help_text, zone_note())

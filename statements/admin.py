@@ -11,7 +11,9 @@ from django.utils.translation import ngettext
 
 from actions.forms import PetitionAdminForm
 from actions.models import Petition
+from staff.admin_base import ZoneNamedTimesAdmin
 from staff.audit import log_state_change
+from staff.times import site_time
 from statements.models import Quote, Statement, Topic
 from statements.views import render_statement
 
@@ -30,7 +32,7 @@ class QuoteInline(admin.StackedInline):
     fields = [("speaker", "role"), "text", ("is_pull_quote", "position")]
 
 
-class PetitionInline(admin.StackedInline):
+class PetitionInline(ZoneNamedTimesAdmin, admin.StackedInline):
     model = Petition
     extra = 0
     show_change_link = True
@@ -50,7 +52,7 @@ class PetitionInline(admin.StackedInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
     list_display = ["title", "state", "publish_at", "preview_link"]
     list_filter = ["state", "topics", "publish_at"]
     search_fields = ["title", "standfirst", "body"]
@@ -97,18 +99,49 @@ class StatementAdmin(admin.ModelAdmin):
         url = reverse("admin:statements_statement_preview", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Preview"))
 
+    def view_on_site(self, obj: Statement) -> str:
+        """The public page once it can be opened; the preview until then."""
+        if obj.is_visible:
+            return obj.get_absolute_url()
+        return reverse("admin:statements_statement_preview", args=[obj.pk])
+
     @admin.action(description=_("Publish selected statements (now or at their time)"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Statement]) -> None:
-        published = [statement for statement in queryset if statement.publish()]
-        for statement in published:
-            log_state_change(self, request, statement)
-        done = len(published)
-        self.message_user(
-            request,
-            ngettext("%d statement published.", "%d statements published.", done)
-            % done,
-            messages.SUCCESS,
-        )
+        published = scheduled = 0
+        for statement in queryset:
+            if statement.is_scheduled_for_later:
+                self._say_scheduled(request, statement, stays=True)
+                scheduled += 1
+            elif statement.publish():
+                log_state_change(self, request, statement)
+                if statement.is_scheduled_for_later:
+                    self._say_scheduled(request, statement, stays=False)
+                    scheduled += 1
+                else:
+                    published += 1
+        if published or not scheduled:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d statement published.", "%d statements published.", published
+                )
+                % published,
+                messages.SUCCESS,
+            )
+
+    def _say_scheduled(
+        self, request: HttpRequest, statement: Statement, *, stays: bool
+    ) -> None:
+        assert statement.publish_at is not None  # scheduled ones have a time
+        values = {"title": statement.title, "time": site_time(statement.publish_at)}
+        if stays:
+            text = _(
+                "“%(title)s” stays scheduled: it goes public on %(time)s. To "
+                "publish it sooner, change its publish time."
+            )
+        else:
+            text = _("“%(title)s” is scheduled: it goes public on %(time)s.")
+        self.message_user(request, text % values, messages.INFO)
 
     @admin.action(description=_("Archive selected statements"))
     def archive(self, request: HttpRequest, queryset: QuerySet[Statement]) -> None:

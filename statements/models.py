@@ -108,6 +108,15 @@ class Statement(models.Model):
         )
 
     @property
+    def is_scheduled_for_later(self) -> bool:
+        """Scheduled, its publish time still ahead."""
+        return (
+            self.state == self.State.SCHEDULED
+            and self.publish_at is not None
+            and self.publish_at > timezone.now()
+        )
+
+    @property
     def is_visible(self) -> bool:
         """Whether the page can be opened; see StatementQuerySet.visible()."""
         return self.is_public or self.state == self.State.ARCHIVED

@@ -14,6 +14,7 @@ from actions.abuse.models import AbuseSettings, BlockListEntry
 from actions.abuse.services import SignatureFilter
 from actions.core.canonical import canonical_email
 from actions.models import Petition, Signature
+from staff.times import zone_note
 
 Kind = BlockListEntry.Kind
 # Wider ranges than these are refused: one slip would make every signature
@@ -149,14 +150,14 @@ class InvalidateForm(forms.Form):
         help_text=_("As a flag shows it."),
     )
     signed_from = forms.DateTimeField(
-        label=_("Signed from (UTC)"),
+        label=_("Signed from"),
         required=False,
         widget=forms.DateTimeInput(
             attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
         ),
     )
     signed_to = forms.DateTimeField(
-        label=_("Signed before (UTC)"),
+        label=_("Signed before"),
         required=False,
         widget=forms.DateTimeInput(
             attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
@@ -175,6 +176,11 @@ class InvalidateForm(forms.Form):
         ],
     )
     as_of = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("signed_from", "signed_to"):
+            self.fields[name].help_text = zone_note()
 
     def clean_email_domain(self) -> str:
         value = self.cleaned_data["email_domain"].strip()

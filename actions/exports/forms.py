@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -37,17 +38,17 @@ class ExportForm(forms.Form):
         choices=[("", _("Any state")), *Signature.State.choices],
         required=False,
     )
+    # A browser's date input shows the day in the reader's own way and sends
+    # it as YYYY-MM-DD, the one format it takes as its value too.
     confirmed_from = forms.DateField(
         label=_("Confirmed on or after"),
         required=False,
-        help_text=_("A date (YYYY-MM-DD), in UTC."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     confirmed_to = forms.DateField(
         label=_("Confirmed on or before"),
         required=False,
-        help_text=_("A date (YYYY-MM-DD), in UTC."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     country = CountryField(
         label=_("Country"),
@@ -67,6 +68,8 @@ class ExportForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        for name in ("confirmed_from", "confirmed_to"):
+            self.fields[name].help_text = day_help()
         if not user.is_superuser:
             self.fields["petition"].help_text = _(
                 "Signers of sensitive petitions are left out: only a superuser "
@@ -105,4 +108,12 @@ class ExportForm(forms.Form):
         for name in ("confirmed_from", "confirmed_to"):
             if name in data:
                 data[name] = data[name].isoformat()
+                data["time_zone"] = settings.TIME_ZONE
         return data
+
+
+def day_help() -> str:
+    """Which hours a day in a date filter covers."""
+    return _("From midnight to midnight in the site's time zone, %(zone)s.") % {
+        "zone": settings.TIME_ZONE
+    }

@@ -2,8 +2,9 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -177,20 +178,23 @@ def filter_signatures(filters: Mapping[str, Any]) -> QuerySet[Signature]:
     """Signatures matching an export's recorded filters (see ExportForm.filters).
 
     Keys: petition (id), state, confirmed_from and confirmed_to (ISO dates,
-    both inclusive, in UTC), country, consent ("yes"/"no"), source, sensitive
-    ("excluded": no signer of a sensitive petition).
+    both inclusive, days in time_zone: an IANA name, UTC when absent as in
+    exports recorded before it was), country, consent ("yes"/"no"), source,
+    sensitive ("excluded": no signer of a sensitive petition).
     """
+    zone = ZoneInfo(str(filters.get("time_zone", "UTC")))
     queryset = Signature.objects.all()
     if "petition" in filters:
         queryset = queryset.filter(petition_id=filters["petition"])
     if "state" in filters:
         queryset = queryset.filter(state=filters["state"])
     if "confirmed_from" in filters:
-        start = _start_of(date.fromisoformat(str(filters["confirmed_from"])))
+        start = _start_of(date.fromisoformat(str(filters["confirmed_from"])), zone)
         queryset = queryset.filter(confirmed_at__gte=start)
     if "confirmed_to" in filters:
         last = date.fromisoformat(str(filters["confirmed_to"]))
-        queryset = queryset.filter(confirmed_at__lt=_start_of(last + timedelta(1)))
+        end = _start_of(last + timedelta(1), zone)
+        queryset = queryset.filter(confirmed_at__lt=end)
     if "country" in filters:
         queryset = queryset.filter(country=filters["country"])
     if "consent" in filters:
@@ -202,5 +206,5 @@ def filter_signatures(filters: Mapping[str, Any]) -> QuerySet[Signature]:
     return queryset
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _start_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)

@@ -9,12 +9,16 @@ from typing import BinaryIO
 
 from django.db import connections, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import ALL_TEMP_FILES
 
-from actions.exports.query import export_rows, headers
+from actions.exports.query import COLUMNS, export_rows, headers
 from actions.models import Signature
 
 # Excel reads a UTF-8 CSV as UTF-8 only when it starts with a byte-order mark;
@@ -112,11 +116,14 @@ def write_xlsx(
     """Write the export as one XLSX sheet; the number of rows.
 
     A write-only workbook streams rows to a temporary file, so memory stays
-    flat. Raises TooManyRows past what a sheet can hold.
+    flat. The sheet is named, its header bold, frozen above the rows and
+    filtered. Raises TooManyRows past what a sheet can hold.
     """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append(headers())
+    sheet = workbook.create_sheet(title=gettext("Signatures"))
+    # Written with the sheet's top, before any row: set first.
+    sheet.freeze_panes = "A2"
+    sheet.append(_header_cells(sheet))
     total = 0
     try:
         for row in export_rows(queryset, typed=True).iterator(
@@ -131,10 +138,22 @@ def write_xlsx(
     except BaseException:
         _discard(sheet)
         raise
+    # Written with the sheet's tail, on saving: the filter spans every row.
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{total + 1}"
     workbook.save(file)
     if progress:
         progress(total)
     return total
+
+
+def _header_cells(sheet: WriteOnlyWorksheet) -> list[Cell]:
+    bold = Font(bold=True)
+    cells = []
+    for header in headers():
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = bold
+        cells.append(cell)
+    return cells
 
 
 def _discard(sheet: WriteOnlyWorksheet) -> None:

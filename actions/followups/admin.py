@@ -4,7 +4,7 @@ from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,20 +15,20 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from actions.core.canonical import canonical_email
 from actions.followups import audience, previews
 from actions.followups import services as followups
-from actions.followups.forms import FollowUpForm
+from actions.followups.forms import FollowUpForm, SendTestForm
 from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
 from actions.followups.rendering import list_headers
 from actions.followups.transport import CONNECTION_ERRORS, ConnectionLost, Refused
-from staff.admin_base import ReadOnlyAdmin
+from staff.admin_base import ReadOnlyAdmin, ZoneNamedTimesAdmin
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
     form = FollowUpForm
     list_display = ["subject", "sent_to", "trigger", "state", "progress", "sent_at"]
     list_filter = ["state", "trigger"]
@@ -145,10 +145,15 @@ class FollowUpAdmin(admin.ModelAdmin):
             request, "admin/followups/followup/preview.html", context
         )
 
-    @method_decorator(require_POST)
-    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    @method_decorator(require_http_methods(["GET", "POST"]))
+    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        """POST: send a test to the account's address, or to the one typed
+        in. GET, or no address yet: the form that asks for one."""
         follow_up = self._follow_up(request, pk)
-        self._send_test(request, [follow_up])
+        to_email, form = self._test_address(request)
+        if not to_email:
+            return self._ask_for_address(request, [follow_up], form, via_action=False)
+        self._send_test(request, [follow_up], to_email)
         return redirect("admin:followups_followup_change", follow_up.pk)
 
     def schedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -172,16 +177,39 @@ class FollowUpAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return follow_up
 
-    def _send_test(self, request: HttpRequest, follow_ups: list[FollowUp]) -> None:
+    def _test_address(self, request: HttpRequest) -> tuple[str, SendTestForm]:
+        """Where a test goes: the address typed in, else the account's on a
+        POST; empty until one is known (the form then asks)."""
         assert request.user.is_authenticated  # the admin lets in staff only
-        to_email = request.user.email
-        if not to_email:
-            self.message_user(
-                request,
-                _("Your account has no email address: add one to get tests."),
-                messages.ERROR,
-            )
-            return
+        if "to_email" in request.POST:
+            form = SendTestForm(request.POST)
+            return (form.cleaned_data["to_email"] if form.is_valid() else ""), form
+        form = SendTestForm(initial={"to_email": request.user.email})
+        return (request.user.email if request.method == "POST" else ""), form
+
+    def _ask_for_address(
+        self,
+        request: HttpRequest,
+        follow_ups: list[FollowUp],
+        form: SendTestForm,
+        *,
+        via_action: bool,
+    ) -> TemplateResponse:
+        context = self.admin_site.each_context(request) | {
+            "opts": self.opts,
+            "title": _("Send a test"),
+            "follow_ups": follow_ups,
+            "form": form,
+            "via_action": via_action,
+            "action_url": request.get_full_path(),
+        }
+        return TemplateResponse(
+            request, "admin/followups/followup/send_test.html", context
+        )
+
+    def _send_test(
+        self, request: HttpRequest, follow_ups: list[FollowUp], to_email: str
+    ) -> None:
         for follow_up in follow_ups:
             try:
                 previews.send_test(follow_up=follow_up, to_email=to_email)
@@ -255,11 +283,15 @@ class FollowUpAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send me a test of selected follow-ups"))
     def send_me_a_test(
         self, request: HttpRequest, queryset: QuerySet[FollowUp]
-    ) -> None:
-        self._send_test(
-            request,
-            list(queryset.select_related("petition__statement", "statement", "topic")),
+    ) -> TemplateResponse | None:
+        follow_ups = list(
+            queryset.select_related("petition__statement", "statement", "topic")
         )
+        to_email, form = self._test_address(request)
+        if not to_email:
+            return self._ask_for_address(request, follow_ups, form, via_action=True)
+        self._send_test(request, follow_ups, to_email)
+        return None
 
 
 def reach_message(follow_up: FollowUp, reach: audience.Reach) -> str:

@@ -102,3 +102,12 @@ class PreferencesForm(forms.Form):
         coerce=lambda value: value == "1",
         error_messages={"required": _("Choose which updates to stop.")},
     )
+
+
+class SendTestForm(forms.Form):
+    """Where a campaigner's test goes when their account has no address."""
+
+    to_email = forms.EmailField(
+        label=_("Send the test to"),
+        help_text=_("Only for this test; your account is not changed."),
+    )

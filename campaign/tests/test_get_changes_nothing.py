@@ -146,6 +146,7 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
         "admin/deliverypacks/deliverypack/download/": {
             "token": deliverypacks.download_token(pack, user=admin_user)
         },
+        "admin/section/": {"section": "content"},
         "admin/r/": {
             "content_type_id": ContentType.objects.get_for_model(statement).pk,
             "object_id": statement.pk,

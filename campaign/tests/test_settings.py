@@ -83,3 +83,11 @@ def test_development_without_a_broker_runs_beat_in_the_server(monkeypatch):
     assert (
         _settings(monkeypatch, RUN_BEAT_IN_PROCESS="0")["RUN_BEAT_IN_PROCESS"] is False
     )
+
+
+def test_the_time_zone_is_utc_unless_set(monkeypatch):
+    monkeypatch.delenv("TIME_ZONE", raising=False)
+
+    assert _settings(monkeypatch)["TIME_ZONE"] == "UTC"
+    monkeypatch.setenv("TIME_ZONE", "Africa/Nairobi")
+    assert _settings(monkeypatch)["TIME_ZONE"] == "Africa/Nairobi"

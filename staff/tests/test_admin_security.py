@@ -6,6 +6,7 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
+from staff.site import SECTIONS
 from staff.tests.otp import LOGIN, current_code, post_login
 
 pytestmark = pytest.mark.django_db
@@ -14,8 +15,9 @@ INDEX = reverse("admin:index")
 
 
 def _every_admin_page() -> list[str]:
-    """The index, each app's page and each registered model's list and add form."""
-    urls = {INDEX}
+    """The index, each section's and each app's page, and each registered
+    model's list and add form."""
+    urls = {INDEX, *(reverse("admin:section", args=[key]) for key, *_ in SECTIONS)}
     for model in admin.site._registry:
         meta = model._meta
         urls.add(reverse("admin:app_list", args=[meta.app_label]))

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -156,3 +156,111 @@ def test_a_statement_published_in_its_form_for_a_later_time_is_scheduled(
     assert response.status_code == 302
     draft.refresh_from_db()
     assert (draft.state, draft.published_at) == (Statement.State.SCHEDULED, None)
+
+
+def _scheduled(**fields) -> Statement:
+    return make_statement(
+        title="A statement for later",
+        state=Statement.State.SCHEDULED,
+        publish_at=datetime(2030, 7, 1, 12, 0, tzinfo=UTC),
+        **fields,
+    )
+
+
+def _view_on_site(admin_client, statement: Statement) -> str:
+    url = reverse("admin:statements_statement_change", args=[statement.pk])
+    return admin_client.get(url).context["absolute_url"]
+
+
+@pytest.mark.parametrize("state", [Statement.State.DRAFT, Statement.State.SCHEDULED])
+def test_view_on_site_of_a_statement_not_yet_public_opens_its_preview(
+    admin_client, state
+):
+    statement = make_statement(state=state, publish_at=timezone.now() + timedelta(1))
+    preview = reverse("admin:statements_statement_preview", args=[statement.pk])
+
+    link = _view_on_site(admin_client, statement)
+
+    assert link == preview
+    assert admin_client.get(link).status_code == 200
+
+
+@pytest.mark.parametrize("state", [Statement.State.PUBLISHED, Statement.State.ARCHIVED])
+def test_view_on_site_of_a_visible_statement_opens_its_public_page(admin_client, state):
+    statement = make_statement(state=state)
+
+    link = _view_on_site(admin_client, statement)
+
+    assert link == statement.get_absolute_url()
+    assert admin_client.get(link).status_code == 200
+
+
+def test_publishing_a_statement_scheduled_for_later_says_it_stays_scheduled(
+    admin_client, settings
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+    statement = _scheduled()
+
+    response = admin_client.post(
+        reverse("admin:statements_statement_changelist"),
+        {"action": "publish", "_selected_action": [statement.pk]},
+        follow=True,
+    )
+
+    statement.refresh_from_db()
+    assert statement.state == Statement.State.SCHEDULED
+    assert statement.publish_at == datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    text = response.text
+    assert (
+        "“A statement for later” stays scheduled: it goes public on "
+        "July 1, 2030, 2 p.m. CEST." in text
+    )
+    assert "published." not in text
+
+
+def test_publishing_a_draft_with_a_later_time_says_when_it_goes_public(
+    admin_client,
+):
+    draft = make_statement(
+        title="A draft for later",
+        state=Statement.State.DRAFT,
+        publish_at=datetime(2030, 1, 6, 9, 30, tzinfo=UTC),
+    )
+
+    response = admin_client.post(
+        reverse("admin:statements_statement_changelist"),
+        {"action": "publish", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+
+    draft.refresh_from_db()
+    assert draft.state == Statement.State.SCHEDULED
+    assert (
+        "“A draft for later” is scheduled: it goes public on "
+        "Jan. 6, 2030, 9:30 a.m. UTC." in response.text
+    )
+
+
+def test_publishing_a_mix_counts_only_what_went_public(admin_client, draft):
+    later = _scheduled()
+
+    response = admin_client.post(
+        reverse("admin:statements_statement_changelist"),
+        {"action": "publish", "_selected_action": [draft.pk, later.pk]},
+        follow=True,
+    )
+
+    assert "1 statement published." in response.text
+    assert "stays scheduled" in response.text
+
+
+def test_the_publish_time_input_names_the_sites_time_zone(admin_client, settings):
+    settings.TIME_ZONE = "America/Bogota"
+
+    response = admin_client.get(reverse("admin:statements_statement_add"))
+
+    help_text = str(response.context["adminform"].form.fields["publish_at"].help_text)
+    assert "Required unless a draft." in help_text
+    assert "Times are in the site's time zone, America/Bogota." in help_text
+    opens_at = response.context["inline_admin_formsets"][1].formset.form
+    assert "America/Bogota" in str(opens_at.base_fields["opens_at"].help_text)

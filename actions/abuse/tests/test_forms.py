@@ -99,6 +99,20 @@ def test_the_invalidate_form_builds_the_filter(petition):
     )
 
 
+def test_the_invalidate_forms_times_are_read_in_the_sites_zone_and_say_so(
+    petition, settings
+):
+    settings.TIME_ZONE = "Asia/Bangkok"
+    form = _invalidate(petition, signed_from="2026-11-02T17:00")
+
+    assert form.is_valid(), form.errors
+    assert form.signature_filter().signed_from == datetime(2026, 11, 2, 10, tzinfo=UTC)
+    assert form.fields["signed_from"].help_text == (
+        "Times are in the site's time zone, Asia/Bangkok."
+    )
+    assert "UTC" not in str(form.fields["signed_to"].label)
+
+
 def test_the_invalidate_form_needs_a_narrowing_criterion(petition):
     form = _invalidate(petition, state="confirmed")
 

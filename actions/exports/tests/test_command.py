@@ -5,6 +5,7 @@ import pty
 import pytest
 from django.core.management import CommandError, call_command
 
+from actions.exports.management.commands.export_signatures import Command
 from actions.exports.models import SignatureExport
 from actions.exports.tests.expected import (
     expected_csv_rows,
@@ -178,17 +179,102 @@ def test_a_progress_bar_runs_on_a_terminal(reports_user, petition, tmp_path):
     assert "\r[" + "#" * 30 + "] 100% 3/3 rows" in shown
 
 
-def test_no_progress_bar_when_stderr_is_not_a_terminal(
+def test_the_progress_bar_is_not_coloured_as_an_error(reports_user, petition, tmp_path):
+    make_signature(petition)
+    controller, terminal = pty.openpty()
+
+    with os.fdopen(terminal, "w") as stderr:
+        # Django colours a command's own stderr red (its style for errors).
+        command = Command(stderr=stderr, force_color=True)
+        call_command(
+            command,
+            "--user=rita",
+            "--format=csv",
+            f"--output={tmp_path / 'o.csv'}",
+            stdout=io.StringIO(),
+        )
+    shown = os.read(controller, 4096).decode()
+    os.close(controller)
+
+    assert "] 100% 1/1 rows" in shown
+    assert "\x1b[" not in shown
+
+
+def test_off_a_terminal_the_bar_is_written_once_at_the_end(
     reports_user, petition, tmp_path
 ):
-    make_signature(petition)
+    for _ in range(2):
+        make_signature(petition)
     stderr = io.StringIO()
 
     _export(
         "--user=rita", "--format=csv", f"--output={tmp_path / 'o.csv'}", stderr=stderr
     )
 
+    assert stderr.getvalue() == "[" + "#" * 30 + "] 100% 2/2 rows\n"
+
+
+def test_off_a_terminal_a_failed_export_writes_no_bar(
+    reports_user, petition, tmp_path, monkeypatch
+):
+    make_signature(petition)
+    monkeypatch.setattr("actions.exports.services.write_export", _fail)
+    stderr = io.StringIO()
+
+    with pytest.raises(OSError, match="disk full"):
+        _export(
+            "--user=rita",
+            "--format=csv",
+            f"--output={tmp_path / 'o.csv'}",
+            stderr=stderr,
+        )
+
     assert stderr.getvalue() == ""
+
+
+def _fail(*args, **kwargs):
+    raise OSError("disk full")
+
+
+def test_an_existing_file_is_kept_without_force(reports_user, petition, tmp_path):
+    make_signature(petition)
+    output = tmp_path / "out.csv"
+    output.write_text("keep me")
+
+    with pytest.raises(CommandError, match="out.csv exists: .* --force to replace"):
+        _export("--user=rita", "--format=csv", f"--output={output}")
+
+    assert output.read_text() == "keep me"
+    assert list(tmp_path.iterdir()) == [output]
+    assert not SignatureExport.objects.exists()
+
+
+def test_force_replaces_an_existing_file(reports_user, petition, tmp_path):
+    make_signature(petition)
+    output = tmp_path / "out.csv"
+    output.write_text("old")
+
+    _export("--user=rita", "--format=csv", f"--output={output}", "--force")
+
+    assert len(read_csv(output.read_bytes())[1]) == 1
+    assert SignatureExport.objects.get().row_count == 1
+
+
+def test_a_directory_is_refused_as_the_output(reports_user, tmp_path):
+    with pytest.raises(CommandError, match="is a directory"):
+        _export("--user=rita", "--format=csv", f"--output={tmp_path}", "--force")
+
+    assert not SignatureExport.objects.exists()
+
+
+def test_the_state_option_lists_every_state():
+    parser = Command().create_parser("manage.py", "export_signatures")
+
+    shown = " ".join(parser.format_help().split())
+
+    assert "pending, confirmed, invalidated, suspect." in shown
+    for state in Signature.State.values:
+        assert state in shown
 
 
 def test_staff_without_a_role_may_not_export(db, tmp_path):

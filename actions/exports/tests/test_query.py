@@ -115,3 +115,17 @@ def test_the_confirmation_range_includes_both_days_whole(petition):
     assert _pks(filters) == {first.pk, last.pk}
     assert len(_pks({"confirmed_from": "2026-02-01"})) == 3
     assert len(_pks({"confirmed_to": "2026-02-10"})) == 3
+
+
+def test_the_days_of_the_range_are_those_of_the_recorded_time_zone(petition):
+    def confirmed(moment: str) -> Signature:
+        at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+        return make_signature(petition, state="confirmed", confirmed_at=at)
+
+    # 00:30 on 1 and on 2 February in Berlin (CET, UTC+1).
+    first = confirmed("2026-01-31 23:30:00")
+    confirmed("2026-02-01 23:30:00")
+    day = {"confirmed_from": "2026-02-01", "confirmed_to": "2026-02-01"}
+
+    assert _pks(day | {"time_zone": "Europe/Berlin"}) == {first.pk}
+    assert _pks(day) != {first.pk}  # recorded without a zone: a UTC day

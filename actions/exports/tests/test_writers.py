@@ -3,6 +3,8 @@ import tempfile
 import zipfile
 
 import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from actions.exports import writers
 from actions.exports.tests.expected import (
@@ -116,3 +118,28 @@ def test_a_failed_xlsx_leaves_no_temporary_rows(petition, monkeypatch, tmp_path)
         write_xlsx(Signature.objects.all(), io.BytesIO())
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_xlsx_sheet_is_named_and_its_header_bold_frozen_and_filtered(petition):
+    for _ in range(3):
+        make_signature(petition)
+    file = io.BytesIO()
+
+    write_xlsx(Signature.objects.all(), file)
+
+    workbook = load_workbook(io.BytesIO(file.getvalue()))
+    assert workbook.sheetnames == ["Signatures"]
+    sheet = workbook["Signatures"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(HEADERS))}4"
+    assert all(cell.font.b for cell in sheet[1])
+    assert not any(cell.font.b for cell in sheet[2])
+
+
+def test_an_empty_xlsx_filters_its_header_alone(db):
+    file = io.BytesIO()
+
+    write_xlsx(Signature.objects.all(), file)
+
+    sheet = load_workbook(io.BytesIO(file.getvalue()))["Signatures"]
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(HEADERS))}1"

@@ -193,14 +193,107 @@ def test_send_me_a_test_goes_to_the_campaigners_own_address(
     assert not follow_up.deliveries.exists()
 
 
-def test_send_me_a_test_without_an_address_says_so(admin_client, petition, mailoutbox):
-    follow_up = make_follow_up(petition)
+def test_send_me_a_test_without_an_address_asks_for_one(
+    admin_client, petition, mailoutbox
+):
+    follow_up = make_follow_up(petition, subject="Delivered")
     get_user_model().objects.update(email="")
 
     response = _action(admin_client, "send_me_a_test", [follow_up])
 
-    assert "Your account has no email address" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Your account has no email address" in page
+    assert 'name="to_email"' in page
+    assert f'name="_selected_action" value="{follow_up.pk}"' in page
     assert mailoutbox == []
+
+
+def test_the_address_typed_in_gets_the_test_of_the_selected_follow_ups(
+    admin_client, admin_user, petition, mailoutbox
+):
+    first, second = make_follow_up(petition), make_follow_up(petition)
+    get_user_model().objects.update(email="")
+
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "send_me_a_test",
+            "_selected_action": [first.pk, second.pk],
+            "to_email": "desk@example.org",
+        },
+        follow=True,
+    )
+
+    assert "Test sent to desk@example.org." in response.content.decode()
+    assert [message.to for message in mailoutbox] == [["desk@example.org"]] * 2
+    admin_user.refresh_from_db()
+    assert admin_user.email == ""
+
+
+def test_a_mistyped_address_is_asked_for_again_and_nothing_is_sent(
+    admin_client, petition, mailoutbox
+):
+    follow_up = make_follow_up(petition)
+    get_user_model().objects.update(email="")
+
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "send_me_a_test",
+            "_selected_action": [follow_up.pk],
+            "to_email": "desk.example.org",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_the_previews_button_without_an_address_asks_then_sends(
+    admin_client, petition, mailoutbox
+):
+    follow_up = make_follow_up(petition)
+    get_user_model().objects.update(email="")
+    url = reverse("admin:followups_followup_send_test", args=[follow_up.pk])
+
+    asked = admin_client.post(url)
+    sent = admin_client.post(url, {"to_email": "desk@example.org"})
+
+    assert asked.status_code == 200
+    assert 'name="to_email"' in asked.content.decode()
+    assert sent.status_code == 302
+    assert sent["Location"] == reverse(
+        "admin:followups_followup_change", args=[follow_up.pk]
+    )
+    [message] = mailoutbox
+    assert message.to == ["desk@example.org"]
+
+
+def test_opening_the_test_page_sends_nothing(
+    admin_client, admin_user, petition, mailoutbox
+):
+    admin_user.email = "campaigner@example.org"
+    admin_user.save()
+    follow_up = make_follow_up(petition)
+
+    response = admin_client.get(
+        reverse("admin:followups_followup_send_test", args=[follow_up.pk])
+    )
+
+    assert response.status_code == 200
+    assert 'value="campaigner@example.org"' in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_the_send_at_input_names_the_sites_time_zone(admin_client, settings):
+    settings.TIME_ZONE = "Asia/Yangon"
+
+    response = admin_client.get(ADD)
+
+    help_text = str(response.context["adminform"].form.fields["send_at"].help_text)
+    assert "Times are in the site's time zone, Asia/Yangon." in help_text
 
 
 def test_cancelling_from_the_list_stops_queued_emails(admin_client, petition):
