@@ -46,7 +46,11 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
             "privacy.erasure",
         ],
     ),
-    ("reports", _("Reports"), ["exports.signatureexport", "admin.logentry"]),
+    (
+        "reports",
+        _("Reports"),
+        ["exports.signatureexport", "deliverypacks.deliverypack", "admin.logentry"],
+    ),
     ("accounts", _("Staff accounts"), ["auth.user", "auth.group"]),
     (
         "technical",
