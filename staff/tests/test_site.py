@@ -95,6 +95,7 @@ def test_a_section_has_a_page_of_its_own(admin_client):
     assert response.status_code == 200
     assert _shown(response.context["app_list"]) == [
         "exports.signatureexport",
+        "deliverypacks.deliverypack",
         "admin.logentry",
     ]
     assert "Reports" in response.text
