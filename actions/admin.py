@@ -3,7 +3,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.forms import Form
+from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -57,7 +57,7 @@ class PetitionAdmin(admin.ModelAdmin):
     inlines = [AbuseSettingsInline]
 
     def save_related(
-        self, request: HttpRequest, form: Form, formsets: list, change: bool
+        self, request: HttpRequest, form: ModelForm, formsets: list, change: bool
     ) -> None:
         """Keep a version of the petition's text if it changed."""
         super().save_related(request, form, formsets, change)

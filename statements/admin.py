@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.forms import BaseFormSet, Form
+from django.forms import BaseFormSet, Form, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -91,7 +91,7 @@ class StatementAdmin(admin.ModelAdmin):
     def save_related(
         self,
         request: HttpRequest,
-        form: Form,
+        form: ModelForm,
         formsets: list[BaseFormSet],
         change: bool,
     ) -> None:

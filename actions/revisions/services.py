@@ -118,7 +118,7 @@ def diff(old: Revision, new: Revision) -> list[DiffLine]:
         before, after = getattr(old, name), getattr(new, name)
         if before == after:
             continue
-        label = str(Revision._meta.get_field(name).verbose_name)
+        label = str(getattr(Revision._meta.get_field(name), "verbose_name", name))
         for line in difflib.ndiff(before.splitlines(), after.splitlines()):
             kind = {"+ ": "added", "- ": "removed", "  ": "same"}.get(line[:2])
             if kind:

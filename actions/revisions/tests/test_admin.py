@@ -52,9 +52,7 @@ def test_saving_a_statement_keeps_a_first_version_of_its_petitions(
     assert petition.current_revision.number == 1
 
 
-def test_a_change_to_a_signed_statement_publishes_a_new_version(
-    admin_client, petition
-):
+def test_a_change_to_a_signed_statement_publishes_a_new_version(admin_client, petition):
     _signed(petition)
 
     response = _save(admin_client, petition.statement, body="A **new** body.")
