@@ -23,7 +23,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 MOVED = ["abuse", "consent", "exports", "followups", "outbox", "privacy"]
 MOVED += ["suppressions"]
-BEFORE = [("actions", "0010_campaigners_handle_abuse"), *((a, None) for a in MOVED)]
+# Apps made after the move do not exist at its schema yet.
+LATER = ["revisions"]
+BEFORE = [
+    ("actions", "0010_campaigners_handle_abuse"),
+    *((a, None) for a in [*MOVED, *LATER]),
+]
 AT = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
 
 
