@@ -1,4 +1,5 @@
 import pytest
+from django.urls import reverse
 
 from actions.followups import audience
 from actions.followups.tests.factories import make_follow_up, make_recipient
@@ -37,3 +38,9 @@ def test_without_a_version_a_follow_up_goes_to_every_signer(petition, three_vers
     follow_up = make_follow_up(petition)
 
     assert set(audience.recipients(follow_up)) == set(three_versions)
+
+
+def test_the_follow_up_form_asks_for_the_version(admin_client):
+    page = admin_client.get(reverse("admin:followups_followup_add")).text
+
+    assert 'name="signed_version_at_most"' in page
