@@ -3,6 +3,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -20,6 +21,7 @@ from actions.exports import views as export_views
 from actions.exports.services import may_export
 from actions.forms import PetitionAdminForm
 from actions.models import Petition, Signature, Target
+from actions.revisions.services import record_revisions
 from staff.admin_base import ReadOnlyAdmin
 from staff.audit import record_signer_view
 
@@ -53,6 +55,20 @@ class PetitionAdmin(admin.ModelAdmin):
     readonly_fields = ["state", "opened_at", "closed_at", "delivered_at", "won_at"]
     actions = ["open_selected", "close_selected", "deliver_selected", "win_selected"]
     inlines = [AbuseSettingsInline]
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: list, change: bool
+    ) -> None:
+        """Keep a version of the petition's text if it changed."""
+        super().save_related(request, form, formsets, change)
+        petition = Petition.objects.select_related("statement", "target").get(
+            pk=form.instance.pk
+        )
+        is_minor = form.cleaned_data.get("is_minor_change", False)
+        if record_revisions(petitions=[petition], is_minor=is_minor):
+            self.message_user(
+                request, _("A new version of the signed text was kept."), messages.INFO
+            )
 
     def get_list_display(self, request: HttpRequest) -> list:
         # Campaigners see counts, never who signed.

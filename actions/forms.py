@@ -127,10 +127,24 @@ def _when(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
+def minor_change_field() -> forms.BooleanField:
+    """The admin's box that marks a change to the signed text as minor."""
+    return forms.BooleanField(
+        required=False,
+        label=_("Minor change (a typo fix)"),
+        help_text=_(
+            "If the text signers saw changes, the new version is kept either "
+            "way; a minor one shows no 'changed' note on the public page."
+        ),
+    )
+
+
 class PetitionAdminForm(forms.ModelForm):
     """The petition's fields in the admin (its page and the statement's
     inline). Its state is read-only there: it moves by transitions only
     (actions.lifecycle); a new petition starts scheduled or open by its time."""
+
+    is_minor_change = minor_change_field()
 
     class Meta:
         model = Petition

@@ -116,6 +116,18 @@ class Petition(CallToAction):
         ),
     )
 
+    # The version of the text a signature records, loaded with the petition
+    # the signing view keeps (actions.revisions).
+    current_revision = models.ForeignKey(
+        "revisions.Revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("current version"),
+    )
+
     objects = PetitionQuerySet.as_manager()
 
     class Meta(CallToAction.Meta):
@@ -290,6 +302,15 @@ class Signature(models.Model):
         _("suspect because"), max_length=20, choices=SuspectReason.choices, blank=True
     )
     emails_queued = models.PositiveSmallIntegerField(_("emails queued"), default=0)
+    # The version of the text signed; empty for signatures before versions.
+    revision = models.ForeignKey(
+        "revisions.Revision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        verbose_name=_("version signed"),
+    )
 
     class Meta:
         verbose_name = _("signature")

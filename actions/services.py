@@ -72,6 +72,7 @@ def sign_petition(
         source=source,
         client_hash=screened.client_hash,
         emails_queued=0 if screened.reason else 1,
+        revision_id=petition.current_revision_id,
         **_suspect_fields(screened.reason),
     )
     outbound = None

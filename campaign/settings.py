@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "actions.exports",
     "actions.deliverypacks",
     "actions.privacy",
+    "actions.revisions",
     "staff",
 ]
 

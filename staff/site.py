@@ -30,6 +30,7 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
             "actions.petition",
             "actions.target",
             "followups.followup",
+            "revisions.revision",
         ],
     ),
     (

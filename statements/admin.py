@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.forms import Form
+from django.forms import BaseFormSet, Form, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -11,9 +11,15 @@ from django.utils.translation import ngettext
 
 from actions.forms import PetitionAdminForm
 from actions.models import Petition
+from actions.revisions.services import (
+    NothingChanged,
+    publish_revision,
+    record_revisions,
+)
 from staff.admin_base import ZoneNamedTimesAdmin
 from staff.audit import log_state_change
 from staff.times import site_time
+from statements.forms import StatementAdminForm
 from statements.models import Quote, Statement, Topic
 from statements.views import render_statement
 
@@ -53,6 +59,7 @@ class PetitionInline(ZoneNamedTimesAdmin, admin.StackedInline):
 
 @admin.register(Statement)
 class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
+    form = StatementAdminForm
     list_display = ["title", "state", "publish_at", "preview_link"]
     list_filter = ["state", "topics", "publish_at"]
     search_fields = ["title", "standfirst", "body"]
@@ -62,7 +69,10 @@ class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
     readonly_fields = ["published_at", "archived_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "standfirst", "body", "background"]}),
-        (_("Publishing"), {"fields": ["state", "publish_at", "topics"]}),
+        (
+            _("Publishing"),
+            {"fields": ["state", "publish_at", "topics", "is_minor_change"]},
+        ),
         (
             _("History"),
             {
@@ -72,13 +82,37 @@ class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
         ),
     ]
     inlines = [QuoteInline, PetitionInline]
-    actions = ["publish", "archive"]
+    actions = ["publish", "archive", "publish_new_version"]
 
     def save_model(
         self, request: HttpRequest, obj: Statement, form: Form, change: bool
     ) -> None:
         obj.settle_publication()  # published_at is set however it is published
         super().save_model(request, obj, form, change)
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: ModelForm,
+        formsets: list[BaseFormSet],
+        change: bool,
+    ) -> None:
+        """Keep a version of each petition's text that changed: the statement's
+        words or the petition's own, once the inlines are saved too."""
+        super().save_related(request, form, formsets, change)
+        is_minor = form.cleaned_data.get("is_minor_change", False)
+        made = record_revisions(petitions=_petitions(form.instance), is_minor=is_minor)
+        if made:
+            self.message_user(
+                request,
+                ngettext(
+                    "A new version of the signed text was kept for %d petition.",
+                    "A new version of the signed text was kept for %d petitions.",
+                    made,
+                )
+                % made,
+                messages.INFO,
+            )
 
     def get_urls(self) -> list:
         preview = self.admin_site.admin_view(self.preview_view)
@@ -114,6 +148,7 @@ class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
                 scheduled += 1
             elif statement.publish():
                 log_state_change(self, request, statement)
+                record_revisions(petitions=_petitions(statement))
                 if statement.is_scheduled_for_later:
                     self._say_scheduled(request, statement, stays=False)
                     scheduled += 1
@@ -149,3 +184,27 @@ class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
             statement.archive()
             log_state_change(self, request, statement)
         self.message_user(request, _("Statements archived."), messages.SUCCESS)
+
+    @admin.action(description=_("Publish a new version of the signed text"))
+    def publish_new_version(
+        self, request: HttpRequest, queryset: QuerySet[Statement]
+    ) -> None:
+        """Each petition's text as it is now becomes its version; a petition
+        whose text did not change is named, and gets none."""
+        for statement in queryset:
+            for petition in _petitions(statement):
+                try:
+                    revision = publish_revision(petition=petition)
+                except NothingChanged as refused:
+                    message = _("%(petition)s: %(reason)s")
+                    level = messages.WARNING
+                    values = {"petition": petition, "reason": refused}
+                else:
+                    message = _("%(petition)s: version %(number)d published.")
+                    level = messages.SUCCESS
+                    values = {"petition": petition, "number": revision.number}
+                self.message_user(request, message % values, level)
+
+
+def _petitions(statement: Statement) -> list[Petition]:
+    return list(statement.petitions.select_related("statement", "target"))

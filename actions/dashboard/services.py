@@ -7,7 +7,7 @@ the number of signatures.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,8 @@ class PetitionDashboard:
     per_day: list[tuple[date, int]]
     by_country: list[tuple[str, int]]
     by_source: list[tuple[str, int]]
+    # Confirmed signatures per version of the text (None: before versions).
+    by_version: list[tuple[int | None, int]]
     follow_ups: list["FollowUpProgress"]
 
     @property
@@ -80,10 +82,7 @@ def petition_dashboard(
     signatures = Signature.objects.filter(petition=petition)
     confirmed = signatures.filter(state=Signature.State.CONFIRMED)
     by_country = _grouped(confirmed, "country")
-    uncounted = _grouped(
-        signatures.filter(state__in=[Signature.State.PENDING, Signature.State.SUSPECT]),
-        "state",
-    )
+    uncounted, by_version = _states_and_versions(signatures)
     return PetitionDashboard(
         petition=petition,
         confirmed=petition.confirmed_count(),
@@ -92,6 +91,7 @@ def petition_dashboard(
         per_day=_per_day(confirmed, today or timezone.localdate()),
         by_country=_countries(by_country),
         by_source=_sources(confirmed, total=sum(by_country.values())),
+        by_version=by_version,
         follow_ups=_follow_ups(petition),
     )
 
@@ -115,6 +115,29 @@ def _follow_ups(petition: Petition) -> list[FollowUpProgress]:
         )
         for f in sent_or_sending
     ]
+
+
+def _states_and_versions(
+    signatures: QuerySet[Signature],
+) -> tuple[dict[str, int], list[tuple[int | None, int]]]:
+    """Pending and suspect signatures, and confirmed ones per version of the
+    text, oldest first: one query."""
+    states = Signature.State
+    rows = (
+        signatures.filter(state__in=[states.PENDING, states.SUSPECT, states.CONFIRMED])
+        .values("state", "revision__number")
+        .annotate(n=Count("pk"))
+        .order_by(F("revision__number").asc(nulls_first=True))
+        .values_list("state", "revision__number", "n")
+    )
+    uncounted: dict[str, int] = {}
+    by_version: list[tuple[int | None, int]] = []
+    for state, number, n in rows:
+        if state == states.CONFIRMED:
+            by_version.append((number, n))
+        else:
+            uncounted[state] = uncounted.get(state, 0) + n
+    return uncounted, by_version
 
 
 def _per_day(confirmed: QuerySet[Signature], today: date) -> list[tuple[date, int]]:

@@ -28,7 +28,8 @@ def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
     petition's updates (for a statement's or topic's follow-up: from any of its
     petitions') or from all updates since signing, and not on the suppression
     list (a hard bounce or a spam complaint). The one place that decides:
-    applied when deliveries are queued and again when they are sent. A person
+    applied when deliveries are queued and again when they are sent. With
+    ``signed_version_at_most``, only signatures of that version or earlier. A person
     may have several signatures here: one_per_person() picks one to queue.
     """
     if follow_up.petition_id is not None:
@@ -50,6 +51,11 @@ def recipients(follow_up: FollowUp) -> QuerySet[Signature]:
         wants_updates=True,
         anonymised_at=None,  # erased: no address left to write to
     ).exclude(Exists(withdrawn))
+    if follow_up.signed_version_at_most is not None:
+        # Each petition numbers its own versions.
+        consenting = consenting.filter(
+            revision__number__lte=follow_up.signed_version_at_most
+        )
     return exclude_suppressed(consenting)
 
 

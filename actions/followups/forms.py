@@ -32,6 +32,7 @@ class FollowUpForm(forms.ModelForm):
             "trigger",
             "send_at",
             "days_after",
+            "signed_version_at_most",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -88,6 +88,15 @@ class FollowUp(models.Model):
         blank=True,
         help_text=_("For “A number of days after each signature is confirmed”."),
     )
+    signed_version_at_most = models.PositiveIntegerField(
+        _("signed on version … or earlier"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only to those who signed this version of the text or an earlier "
+            "one, e.g. to ask them to look at the new wording. Empty: everyone."
+        ),
+    )
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.DRAFT
     )
