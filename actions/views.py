@@ -15,17 +15,20 @@ from actions.core.tokens import make_thanks_token
 from actions.counts import confirmed_counts
 from actions.forms import ResendForm, SignatureForm
 from actions.models import Petition, Signature
+from actions.timeline import services as timeline
 from campaign.clientip import client_ip
 
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
     """What a page shows for each petition: its count, progress and form."""
     counts = confirmed_counts(p.pk for p in petitions)
+    timelines = timeline.timelines(petitions)
     return [
         {
             "petition": petition,
             "count": counts[petition.pk],
             "percent": min(100, counts[petition.pk] * 100 // petition.goal),
+            "timeline": timelines[petition.pk],
             "form": SignatureForm(
                 initial={"source": source}, auto_id=f"id_{petition.slug}_%s"
             ),

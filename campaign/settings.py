@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "actions.followups",
     "actions.exports",
     "actions.privacy",
+    "actions.timeline",
     "staff",
 ]
 

@@ -307,6 +307,7 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
         "actions:your_data_erased": [
             ("get", reverse("actions:your_data_erased"), None)
         ],
+        "actions:open_clocks": [("get", reverse("actions:open_clocks"), None)],
     }
     assert set(visits) == public_url_names()  # a new page must be added here
 

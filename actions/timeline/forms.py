@@ -1,0 +1,47 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from actions.models import Petition
+from actions.timeline.models import Delivery, Response
+
+
+class DeliveryForm(forms.ModelForm):
+    class Meta:
+        model = Delivery
+        fields = ["petition", "delivered_at", "to_whom", "how", "published_at"]
+
+    def clean_petition(self) -> Petition:
+        petition = self.cleaned_data["petition"]
+        if petition.state in {Petition.State.SCHEDULED, Petition.State.OPEN}:
+            raise forms.ValidationError(
+                _("This petition still takes signatures: close it first.")
+            )
+        return petition
+
+
+class ResponseForm(forms.ModelForm):
+    class Meta:
+        model = Response
+        fields = [
+            "petition",
+            "received_at",
+            "summary",
+            "full_text",
+            "link",
+            "published_at",
+        ]
+        error_messages = {
+            "received_at": {
+                "required": _("A response needs the date it was received."),
+                "incomplete": _("A response needs the date it was received."),
+            }
+        }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
+        if not cleaned.get("full_text") and not cleaned.get("link"):
+            raise forms.ValidationError(
+                _("Give the response's full text or a link to it.")
+            )
+        return cleaned

@@ -1,0 +1,28 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from actions.models import Petition
+from actions.timeline.models import Delivery, Response
+
+
+def make_delivery(petition: Petition, **fields: object) -> Delivery:
+    now = timezone.now()
+    defaults = {
+        "delivered_at": now - timedelta(days=3),
+        "to_whom": "the Minister's office",
+        "how": "by hand",
+        "published_at": now,
+    }
+    return Delivery.objects.create(petition=petition, **defaults | fields)
+
+
+def make_response(petition: Petition, **fields: object) -> Response:
+    now = timezone.now()
+    defaults = {
+        "received_at": now - timedelta(days=1),
+        "summary": "We will consider it.",
+        "full_text": "We have received your petition and will consider it.",
+        "published_at": now,
+    }
+    return Response.objects.create(petition=petition, **defaults | fields)
