@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from actions.timeline import services
-from actions.timeline.forms import DeliveryForm, ResponseForm
-from actions.timeline.models import Delivery, Response
+from actions.timeline.forms import DeliveryForm, OutcomeForm, ResponseForm
+from actions.timeline.models import Delivery, Outcome, Response
 
 
 @admin.register(Delivery)
@@ -33,3 +33,23 @@ class ResponseAdmin(admin.ModelAdmin):
     list_display = ["petition", "received_at", "published_at"]
     list_select_related = ["petition"]
     autocomplete_fields = ["petition"]
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    """Won, lost or no answer; "won" marks the petition won too."""
+
+    form = OutcomeForm
+    list_display = ["petition", "result", "decided_at", "published_at"]
+    list_filter = ["result"]
+    list_select_related = ["petition"]
+    autocomplete_fields = ["petition"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Outcome, form: OutcomeForm, change: bool
+    ) -> None:
+        assert request.user.is_authenticated  # the admin lets in staff only
+        try:
+            services.record_outcome(outcome=obj, user_id=request.user.pk)
+        except services.TransitionRefused as refused:  # moved since the form
+            self.message_user(request, str(refused), messages.ERROR)

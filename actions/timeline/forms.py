@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from actions.models import Petition
-from actions.timeline.models import Delivery, Response
+from actions.timeline.models import Delivery, Outcome, Response
 
 
 class DeliveryForm(forms.ModelForm):
@@ -43,5 +43,22 @@ class ResponseForm(forms.ModelForm):
         if not cleaned.get("full_text") and not cleaned.get("link"):
             raise forms.ValidationError(
                 _("Give the response's full text or a link to it.")
+            )
+        return cleaned
+
+
+class OutcomeForm(forms.ModelForm):
+    class Meta:
+        model = Outcome
+        fields = ["petition", "result", "decided_at", "published_at"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
+        petition = cleaned.get("petition")
+        scheduled = petition is not None and petition.state == Petition.State.SCHEDULED
+        if scheduled and cleaned.get("result") == Outcome.Result.WON:
+            raise forms.ValidationError(
+                _("A petition that has not opened cannot be won.")
             )
         return cleaned

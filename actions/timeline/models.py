@@ -77,3 +77,34 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return str(self.petition)
+
+
+class Outcome(models.Model):
+    """How the campaign ended. "Won" goes with the petition's win transition
+    (its follow-ups start); "lost" and "no answer" are known only here."""
+
+    class Result(models.TextChoices):
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+        NO_ANSWER = "no_answer", _("No answer")
+
+    petition = models.OneToOneField(
+        "actions.Petition", on_delete=models.CASCADE, related_name="outcome"
+    )
+    result = models.CharField(_("result"), max_length=20, choices=Result.choices)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+    published_at = models.DateTimeField(
+        _("published at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: not shown. The public sees it from this time on."),
+    )
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+
+    def __str__(self) -> str:
+        return f"{self.petition}: {self.get_result_display()}"

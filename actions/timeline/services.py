@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from actions import lifecycle
 from actions.lifecycle import TransitionRefused
 from actions.models import Petition
-from actions.timeline.models import Delivery, Response
+from actions.timeline.models import Delivery, Outcome, Response
 from statements.models import Statement
 
 
@@ -24,6 +25,7 @@ class Timeline:
     petition: Petition
     delivery: Delivery | None
     response: Response | None
+    outcome: Outcome | None
     days: int  # since delivery (no answer yet), or how long the answer took
 
     @property
@@ -40,7 +42,7 @@ def days_between(start: datetime, end: datetime) -> int:
 def timelines(
     petitions: Iterable[Petition], *, now: datetime | None = None
 ) -> dict[int, Timeline]:
-    """The public timeline of each petition, by id; two queries."""
+    """The public timeline of each petition, by id; three queries."""
     now = now or timezone.now()
     petitions = list(petitions)
     ids = [p.pk for p in petitions]
@@ -52,8 +54,14 @@ def timelines(
         r.petition_id: r
         for r in Response.objects.published(now=now).filter(petition_id__in=ids)
     }
+    outcomes = {
+        o.petition_id: o
+        for o in Outcome.objects.published(now=now).filter(petition_id__in=ids)
+    }
     return {
-        p.pk: _timeline(p, deliveries.get(p.pk), responses.get(p.pk), now=now)
+        p.pk: _timeline(
+            p, deliveries.get(p.pk), responses.get(p.pk), outcomes.get(p.pk), now=now
+        )
         for p in petitions
     }
 
@@ -62,6 +70,7 @@ def _timeline(
     petition: Petition,
     delivery: Delivery | None,
     response: Response | None,
+    outcome: Outcome | None,
     *,
     now: datetime,
 ) -> Timeline:
@@ -69,7 +78,7 @@ def _timeline(
     if delivery is not None:
         end = response.received_at if response is not None else now
         days = days_between(delivery.delivered_at, end)
-    return Timeline(petition, delivery, response, days)
+    return Timeline(petition, delivery, response, outcome, days)
 
 
 def open_clocks(*, now: datetime | None = None) -> list[Timeline]:
@@ -83,7 +92,7 @@ def open_clocks(*, now: datetime | None = None) -> list[Timeline]:
         .select_related("petition__target", "petition__statement")
         .order_by("delivered_at", "pk")
     )
-    return [_timeline(d.petition, d, None, now=now) for d in deliveries]
+    return [_timeline(d.petition, d, None, None, now=now) for d in deliveries]
 
 
 @transaction.atomic
@@ -102,6 +111,30 @@ def record_delivery(*, delivery: Delivery, user_id: int) -> None:
             user_id=user_id,
             at=min(delivery.delivered_at, timezone.now()),
         )
+
+
+@transaction.atomic
+def record_outcome(*, outcome: Outcome, user_id: int) -> None:
+    """Save the outcome; "won" also makes the "win" transition, unless the
+    petition is won already. Raises TransitionRefused, saving nothing, if a
+    scheduled petition is said to be won."""
+    outcome.save()
+    won = outcome.result == Outcome.Result.WON
+    if won and outcome.petition.state != Petition.State.WON:
+        lifecycle.make_transition(
+            petition=outcome.petition, name="win", user_id=user_id
+        )
+
+
+def statement_ids_with_outcome(result: str) -> "QuerySet[Petition, int]":
+    """The statements with a petition of this published outcome (a subquery);
+    a petition won by its transition alone counts as won."""
+    petitions = Petition.objects.filter(
+        pk__in=Outcome.objects.published().filter(result=result).values("petition")
+    )
+    if result == Outcome.Result.WON:
+        petitions = petitions | Petition.objects.filter(state=Petition.State.WON)
+    return petitions.values_list("statement_id", flat=True)
 
 
 _DELIVER = lifecycle.TRANSITIONS["deliver"]

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from actions.models import Petition
-from actions.timeline.models import Delivery, Response
+from actions.timeline.models import Delivery, Outcome, Response
 
 
 def make_delivery(petition: Petition, **fields: object) -> Delivery:
@@ -26,3 +26,8 @@ def make_response(petition: Petition, **fields: object) -> Response:
         "published_at": now,
     }
     return Response.objects.create(petition=petition, **defaults | fields)
+
+
+def make_outcome(petition: Petition, **fields: object) -> Outcome:
+    defaults = {"result": Outcome.Result.LOST, "published_at": timezone.now()}
+    return Outcome.objects.create(petition=petition, **defaults | fields)
