@@ -8,7 +8,15 @@ from actions.timeline.models import Delivery, Outcome, Response
 class DeliveryForm(forms.ModelForm):
     class Meta:
         model = Delivery
-        fields = ["petition", "delivered_at", "to_whom", "how", "published_at"]
+        fields = [
+            "petition",
+            "delivered_at",
+            "to_whom",
+            "how",
+            "photo",
+            "photo_alt",
+            "published_at",
+        ]
 
     def clean_petition(self) -> Petition:
         petition = self.cleaned_data["petition"]
@@ -17,6 +25,15 @@ class DeliveryForm(forms.ModelForm):
                 _("This petition still takes signatures: close it first.")
             )
         return petition
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
+        if cleaned.get("photo") and not cleaned.get("photo_alt", "").strip():
+            self.add_error(
+                "photo_alt", _("Describe the photo for people who cannot see it.")
+            )
+        return cleaned
 
 
 class ResponseForm(forms.ModelForm):

@@ -23,6 +23,15 @@ class Delivery(models.Model):
     how = models.CharField(
         _("how"), max_length=200, help_text=_("For example: “by hand, at the door”.")
     )
+    # Under MEDIA_ROOT/timeline, which no URL serves: the public gets a
+    # published delivery's photo through views.delivery_photo only.
+    photo = models.ImageField(_("photo"), upload_to="timeline/", blank=True)
+    photo_alt = models.CharField(
+        _("photo's text alternative"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the photo shows, for people who cannot see it."),
+    )
     published_at = models.DateTimeField(
         _("published at"),
         null=True,
@@ -35,6 +44,12 @@ class Delivery(models.Model):
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(photo="") | ~Q(photo_alt=""),
+                name="delivery_photo_has_alt",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.petition)

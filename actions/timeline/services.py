@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from actions import lifecycle
@@ -93,6 +94,17 @@ def open_clocks(*, now: datetime | None = None) -> list[Timeline]:
         .order_by("delivered_at", "pk")
     )
     return [_timeline(d.petition, d, None, None, now=now) for d in deliveries]
+
+
+def published_photo(*, slug: str) -> Delivery:
+    """The published delivery with a photo of this public petition; raises
+    Http404 if there is none."""
+    return get_object_or_404(
+        Delivery.objects.published()
+        .exclude(photo="")
+        .filter(petition__statement__in=Statement.objects.visible()),
+        petition__slug=slug,
+    )
 
 
 @transaction.atomic

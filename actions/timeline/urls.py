@@ -7,4 +7,9 @@ from actions.timeline import views
 
 urlpatterns = [
     path("no-answer-yet/", views.open_clocks, name="open_clocks"),
+    path(
+        "petitions/<slug:slug>/delivery-photo/",
+        views.delivery_photo,
+        name="delivery_photo",
+    ),
 ]

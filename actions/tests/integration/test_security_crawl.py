@@ -86,6 +86,8 @@ def _public_urls() -> dict[str, str]:
         "actions:your_data_copy": reverse("actions:your_data_copy", args=[data]),
         "actions:your_data_json": reverse("actions:your_data_json", args=[data]),
         "actions:open_clocks": reverse("actions:open_clocks"),
+        # No photo here: its 404 must carry the headers too.
+        "actions:delivery_photo": reverse("actions:delivery_photo", args=[slug]),
     }
     assert set(urls) == public_url_names()  # a new public page must be added here
     return urls | {
