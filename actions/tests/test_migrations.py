@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MOVED = ["abuse", "consent", "exports", "followups", "outbox", "privacy"]
 MOVED += ["suppressions"]
 BEFORE = [("actions", "0010_campaigners_handle_abuse"), *((a, None) for a in MOVED)]
+BEFORE += [("timeline", None)]  # a later app, on a later actions migration
 AT = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
 
 
