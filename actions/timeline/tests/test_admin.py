@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import Petition
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, make_staff
 from actions.timeline.models import Delivery, Response
 from staff.audit import TRANSITION, logged
+from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,16 @@ def test_a_response_is_recorded(admin_client):
     )
 
     assert Response.objects.get().received_at == WHEN
+
+
+def test_a_campaigner_records_a_delivery(client):
+    campaigner = make_staff("campaigner", roles=("Campaigners",))
+    log_in_verified(client, campaigner)
+    petition = make_petition(state=Petition.State.CLOSED)
+
+    response = client.post(reverse("admin:timeline_delivery_add"), _delivery(petition))
+
+    assert response.status_code == 302
+    assert Delivery.objects.filter(petition=petition).exists()
+    for name in ["response", "outcome"]:
+        assert client.get(reverse(f"admin:timeline_{name}_add")).status_code == 200
