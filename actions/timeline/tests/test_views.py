@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from actions.models import Petition
-from actions.tests.factories import make_petition, make_target
+from actions.models import Petition, PetitionCounter
+from actions.tests.factories import make_petition, make_signature, make_target
 from actions.timeline.tests.factories import make_delivery, make_response
+from statements.models import Statement
+from statements.tests.factories import make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +95,32 @@ def test_the_open_clocks_page_says_when_everyone_answered(client):
     page = client.get(reverse("actions:open_clocks"))
 
     assert "Every target has answered." in page.text
+
+
+def test_an_open_petition_shows_when_it_opened_and_closes(client):
+    closes = timezone.now() + timedelta(days=30)
+    petition = make_petition(closes_at=closes)
+
+    page = client.get(petition.statement.get_absolute_url())
+
+    assert "Opened on" in page.text
+    assert f"Closes on {closes:%b}" in page.text
+
+
+def test_a_closed_petition_shows_its_final_count(client):
+    petition = make_petition(state=Petition.State.CLOSED, closed_at=timezone.now())
+    make_signature(petition, state="confirmed")
+    PetitionCounter.objects.create(petition=petition, shard=0, confirmed=1)
+
+    page = client.get(petition.statement.get_absolute_url())
+
+    assert "with 1 signature." in page.text
+
+
+def test_a_clock_of_a_draft_statement_is_not_listed(client):
+    petition = make_petition(statement=make_statement(state=Statement.State.DRAFT))
+    make_delivery(petition, delivered_at=_ago(3))
+
+    page = client.get(reverse("actions:open_clocks"))
+
+    assert petition.title not in page.text
