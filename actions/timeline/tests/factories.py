@@ -1,6 +1,9 @@
+import io
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from actions.models import Petition
 from actions.timeline.models import Delivery, Outcome, Response
@@ -31,3 +34,10 @@ def make_response(petition: Petition, **fields: object) -> Response:
 def make_outcome(petition: Petition, **fields: object) -> Outcome:
     defaults = {"result": Outcome.Result.LOST, "published_at": timezone.now()}
     return Outcome.objects.create(petition=petition, **defaults | fields)
+
+
+def png(name: str = "photo.png") -> SimpleUploadedFile:
+    """A tiny PNG, as a browser uploads it."""
+    image = io.BytesIO()
+    Image.new("RGB", (2, 2), "red").save(image, "PNG")
+    return SimpleUploadedFile(name, image.getvalue(), "image/png")
