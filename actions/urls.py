@@ -6,6 +6,7 @@ from django.urls import path
 from actions import views
 from actions.followups import urls as followups
 from actions.privacy import urls as privacy
+from actions.timeline import urls as timeline
 
 app_name = "actions"
 
@@ -20,4 +21,5 @@ urlpatterns = [
     path("petitions/<slug:slug>/count.json", views.petition_count, name="count"),
     *followups.urlpatterns,
     *privacy.urlpatterns,
+    *timeline.urlpatterns,
 ]

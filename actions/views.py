@@ -16,6 +16,7 @@ from actions.counts import confirmed_counts
 from actions.forms import ResendForm, SignatureForm
 from actions.models import Petition, Signature
 from actions.revisions.services import latest_changes
+from actions.timeline import services as timeline
 from campaign.clientip import client_ip
 
 
@@ -24,12 +25,14 @@ def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
     the last change to its text."""
     counts = confirmed_counts(p.pk for p in petitions)
     changes = latest_changes(petitions)
+    timelines = timeline.timelines(petitions)
     return [
         {
             "petition": petition,
             "count": counts[petition.pk],
             "percent": min(100, counts[petition.pk] * 100 // petition.goal),
             "change": changes.get(petition.pk),
+            "timeline": timelines[petition.pk],
             "form": SignatureForm(
                 initial={"source": source}, auto_id=f"id_{petition.slug}_%s"
             ),

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "actions.deliverypacks",
     "actions.privacy",
     "actions.revisions",
+    "actions.timeline",
     "staff",
 ]
 

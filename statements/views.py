@@ -7,6 +7,8 @@ from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_safe
 
 from actions.core.forms import clean_source
+from actions.timeline import services as timeline
+from actions.timeline.models import Outcome
 from actions.views import petition_cards
 from statements.models import Statement, Topic
 from statements.services import render_markdown
@@ -16,6 +18,7 @@ from statements.services import render_markdown
 # render per process per interval.
 public_page = cache_page(settings.PAGE_CACHE_SECONDS, cache="pages")
 public_headers = cache_control(public=True)
+OUTCOMES = Outcome.Result.values
 
 
 def _statement_list(
@@ -34,9 +37,15 @@ def _statement_list(
 @public_headers
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
-    return _statement_list(
-        request, Statement.objects.published(), "statements/home.html"
-    )
+    statements = Statement.objects.published()
+    outcome = request.GET.get("outcome", "")
+    if outcome in OUTCOMES:  # anything else: every statement
+        statements = statements.filter(
+            pk__in=timeline.statement_ids_with_outcome(outcome)
+        )
+    else:
+        outcome = ""
+    return _statement_list(request, statements, "statements/home.html", outcome=outcome)
 
 
 @require_safe

@@ -14,7 +14,16 @@ if TYPE_CHECKING:
 
 
 # Triggers that belong to one petition's life: only a petition's follow-up has them.
-MILESTONES = ["goal_reached", "delivered", "won"]
+MILESTONES = [
+    "goal_reached",
+    "delivered",
+    "delivered_30",
+    "delivered_60",
+    "delivered_90",
+    "won",
+]
+# Reminders: days after delivery (the accountability clock), by trigger.
+DAYS_AFTER_DELIVERY = {"delivered_30": 30, "delivered_60": 60, "delivered_90": 90}
 
 
 class FollowUp(models.Model):
@@ -31,6 +40,9 @@ class FollowUp(models.Model):
         )
         GOAL_REACHED = "goal_reached", _("When the petition reaches its goal")
         DELIVERED = "delivered", _("When the petition is marked delivered")
+        DELIVERED_30 = "delivered_30", _("30 days after the petition is delivered")
+        DELIVERED_60 = "delivered_60", _("60 days after the petition is delivered")
+        DELIVERED_90 = "delivered_90", _("90 days after the petition is delivered")
         WON = "won", _("When the petition is marked won")
 
     class State(models.TextChoices):

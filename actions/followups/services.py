@@ -17,7 +17,12 @@ from django.utils import timezone
 from actions.core.enqueue import enqueue, enqueue_on_commit
 from actions.followups import rendering
 from actions.followups.audience import one_per_person, recipients, signature_count
-from actions.followups.models import MILESTONES, FollowUp, FollowUpDelivery
+from actions.followups.models import (
+    DAYS_AFTER_DELIVERY,
+    MILESTONES,
+    FollowUp,
+    FollowUpDelivery,
+)
 from actions.models import Petition, Signature
 
 logger = logging.getLogger(__name__)
@@ -60,6 +65,11 @@ def is_due(follow_up: FollowUp) -> bool:
         return petition.confirmed_count() >= petition.goal
     if follow_up.trigger == Trigger.DELIVERED:
         return petition.delivered_at is not None
+    if days := DAYS_AFTER_DELIVERY.get(follow_up.trigger):
+        delivered_at = petition.delivered_at  # a reminder: the clock runs
+        if delivered_at is None:
+            return False
+        return delivered_at + timedelta(days=days) <= timezone.now()
     return petition.won_at is not None
 
 

@@ -4,7 +4,8 @@ loader skips modules whose name starts with an underscore."""
 from django.contrib.auth.management import create_permissions
 
 
-# The apps whose models began in the actions app (migration 0011 moved them).
+# The apps whose models began in the actions app (migration 0011 moved them),
+# and later feature apps whose permissions a role gets here.
 LABELS = [
     "actions",
     "abuse",
@@ -14,6 +15,7 @@ LABELS = [
     "outbox",
     "privacy",
     "suppressions",
+    "timeline",
 ]
 
 

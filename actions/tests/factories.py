@@ -53,6 +53,7 @@ ROLE_MIGRATIONS = [
     ("0007_campaigners_write_follow_ups", "add_follow_ups"),
     ("0008_privacy", "add_reports_permissions"),
     ("0010_campaigners_handle_abuse", "add_abuse_controls"),
+    ("0014_campaigners_record_the_timeline", "add_timeline"),
 ]
 
 

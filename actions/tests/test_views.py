@@ -307,6 +307,8 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
         "actions:your_data_erased": [
             ("get", reverse("actions:your_data_erased"), None)
         ],
+        "actions:open_clocks": [("get", reverse("actions:open_clocks"), None)],
+        "actions:delivery_photo": [("get", _url("delivery_photo", petition), None)],
     }
     assert set(visits) == public_url_names()  # a new page must be added here
 

@@ -37,6 +37,12 @@ from actions.privacy import services as privacy
 from actions.services import confirm_signature
 from actions.suppressions.models import Suppression
 from actions.tests.factories import make_signature
+from actions.timeline.tests.factories import (
+    make_delivery,
+    make_outcome,
+    make_response,
+    png,
+)
 from campaign.tests.snapshot import changed_tables, database_snapshot
 from statements.tests.factories import make_quote, make_topic
 
@@ -126,6 +132,9 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     consent.updates_wording()  # its row
     consent.record_withdrawal(signature_id=reader.pk, everything=False, form="link")
     privacy.erase(signature=make_signature(petition))
+    make_delivery(petition, photo=png("door.png"), photo_alt="Boxes at the door")
+    make_response(petition)
+    make_outcome(petition)
     return {
         # The signer's thanks page, "you among them".
         "petitions/<slug:slug>/thanks/": {

@@ -15,8 +15,10 @@ from actions.core.tokens import (
     make_thanks_token,
     make_unsubscribe_token,
 )
+from actions.models import Petition
 from actions.tests.factories import make_petition, make_signature
 from actions.tests.integration.test_browser import chromium_page
+from actions.timeline.tests.factories import make_delivery
 from campaign.tests.public_urls import public_url_names
 from staff.tests.otp import current_code
 from staff.twofactor import enrol_totp_device
@@ -55,6 +57,8 @@ def _public_urls() -> dict[str, str]:
     signature = make_signature(petition)
     unsubscribe = make_unsubscribe_token(signature.pk)
     data = make_data_token(make_signature(petition).pk)
+    delivered = make_petition(statement, state=Petition.State.DELIVERED)
+    make_delivery(delivered)  # a timeline on the statement, a clock on its page
     slug = petition.slug
     urls = {
         "healthz": reverse("healthz"),
@@ -81,6 +85,9 @@ def _public_urls() -> dict[str, str]:
         "actions:your_data_erased": reverse("actions:your_data_erased"),
         "actions:your_data_copy": reverse("actions:your_data_copy", args=[data]),
         "actions:your_data_json": reverse("actions:your_data_json", args=[data]),
+        "actions:open_clocks": reverse("actions:open_clocks"),
+        # No photo here: its 404 must carry the headers too.
+        "actions:delivery_photo": reverse("actions:delivery_photo", args=[slug]),
     }
     assert set(urls) == public_url_names()  # a new public page must be added here
     return urls | {
