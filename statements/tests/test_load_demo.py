@@ -20,7 +20,9 @@ def _load_demo() -> str:
 
 def _counts() -> dict[str, int]:
     counts = {model.__name__: model.objects.count() for model in DEMO_MODELS}
-    return counts | {"users": get_user_model().objects.count()}
+    # People who can log in: the audit log's inactive "system" user is not one.
+    people = get_user_model().objects.filter(is_active=True)
+    return counts | {"users": people.count()}
 
 
 def test_running_the_demo_twice_creates_nothing_new(monkeypatch):
@@ -65,7 +67,8 @@ def test_demo_statement_page_shows_both_petitions_targets(client, monkeypatch):
 def test_demo_has_a_closed_petition_with_a_final_count(client, monkeypatch):
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     _load_demo()
-    closed = Petition.objects.get(state=Petition.State.CLOSED)
+    # Closed, then delivered: it no longer takes signatures.
+    closed = Petition.objects.get(state=Petition.State.DELIVERED)
 
     response = client.get(closed.statement.get_absolute_url())
 
@@ -73,6 +76,18 @@ def test_demo_has_a_closed_petition_with_a_final_count(client, monkeypatch):
     assert closed.confirmed_count() > 0
     assert f"{closed.confirmed_count():,}" in response.text
     assert "no longer takes signatures" in response.text
+
+
+def test_demo_has_a_delivered_petition_whose_clock_runs(client, monkeypatch):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+    _load_demo()  # once delivered, a rerun changes nothing
+    delivered = Petition.objects.get(state=Petition.State.DELIVERED)
+
+    page = client.get(delivered.statement.get_absolute_url()).text
+
+    assert delivered.closed_at < delivered.delivered_at
+    assert "5 days since delivery to ASEAN leaders; no answer yet." in page
 
 
 def test_home_page_lists_both_demo_statements(client, monkeypatch):

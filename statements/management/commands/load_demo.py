@@ -16,8 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from actions import lifecycle
 from actions.counts import add_to_count
 from actions.models import Petition, Signature, Target
+from actions.timeline.models import Delivery
+from actions.timeline.services import record_delivery
+from staff.audit import system_user_id
 from staff.twofactor import enrol_totp_device, enrolment_instructions
 from statements.models import Quote, Statement, Topic
 
@@ -168,6 +172,9 @@ OLDER_PETITION = {
     ),
     "goal": 10_000,
 }
+# How the older petition reached its target (the timeline's delivery).
+DELIVERED_TO = "The ASEAN Secretariat, for the ASEAN leaders"
+DELIVERED_HOW = "Handed over in person with the signatures, in Jakarta"
 # Confirmed demo signatures per petition slug, so counts are real rows.
 DEMO_SIGNATURES = {
     "put-rights-in-the-consensus": 412,
@@ -193,8 +200,7 @@ class Command(BaseCommand):
         older.topics.set([t for t in topics if t.slug in {"myanmar", "asean"}])
         closed = self._petition(older, OLDER_PETITION, now - timedelta(days=9))
         self._signatures(closed)
-        if closed.state == Petition.State.OPEN:
-            closed.close()
+        self._delivered(closed, now)
 
         statement = self._statement(STATEMENT, now)
         statement.topics.set(topics)
@@ -213,6 +219,28 @@ class Command(BaseCommand):
         self._admin_user()
         url = settings.SITE_URL + statement.get_absolute_url()
         self.stdout.write(self.style.SUCCESS(f"Demo statement: {url}"))
+
+    def _delivered(self, petition: Petition, now: datetime) -> None:
+        """The older petition closed six days ago and delivered five days ago,
+        with no answer yet: its page shows the accountability clock."""
+        system = system_user_id()
+        if petition.state == Petition.State.OPEN:
+            lifecycle.make_transition(
+                petition=petition, name="close", user_id=system, at=now - timedelta(6)
+            )
+            petition.refresh_from_db()
+        if not Delivery.objects.filter(petition=petition).exists():
+            delivered_at = now - timedelta(days=5)
+            record_delivery(
+                delivery=Delivery(
+                    petition=petition,
+                    delivered_at=delivered_at,
+                    to_whom=DELIVERED_TO,
+                    how=DELIVERED_HOW,
+                    published_at=delivered_at,
+                ),
+                user_id=system,
+            )
 
     def _statement(self, text: dict, publish_at: datetime) -> Statement:
         # The publish time is set once, so the home page order survives re-runs.
