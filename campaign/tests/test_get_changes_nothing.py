@@ -34,6 +34,7 @@ from actions.followups.tests.factories import make_follow_up, make_recipient
 from actions.models import Signature
 from actions.outbox.models import OutboundEmail
 from actions.privacy import services as privacy
+from actions.revisions.services import publish_revision
 from actions.services import confirm_signature
 from actions.suppressions.models import Suppression
 from actions.tests.factories import make_signature
@@ -77,6 +78,7 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     URL parameter takes."""
     settings.MEDIA_ROOT = tmp_path
     statement = petition.statement
+    publish_revision(petition=petition)
     topic = make_topic()
     statement.topics.add(topic)
     make_quote(statement)
