@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_stubs_ext import StrOrPromise
 
 from actions.followups import services as followups
+from actions.followups.models import FollowUp
 from actions.models import Petition
 from staff import audit
 
@@ -53,6 +54,7 @@ TRANSITIONS = {
             (State.SCHEDULED, State.OPEN),
             Petition.close,
             gettext_lazy("only a scheduled or open petition can be closed"),
+            milestone=followups.Trigger.CLOSED,
         ),
         Transition(
             "deliver",
@@ -142,12 +144,26 @@ def describe(petition: Petition, transition: Transition) -> list[str]:
     return lines + _follow_ups(petition, transition)
 
 
+def milestones(transition: Transition, source: str) -> list[str]:
+    """The follow-up triggers the transition fires from this state: winning
+    an open petition closes it too."""
+    triggers = [transition.milestone] if transition.milestone else []
+    if transition.name == "win" and source == State.OPEN:
+        triggers.insert(0, followups.Trigger.CLOSED)
+    return triggers
+
+
 def _follow_ups(petition: Petition, transition: Transition) -> list[str]:
-    if not transition.milestone:
+    triggers = milestones(transition, petition.state)
+    if not triggers:
         return []
-    started = followups.milestone_follow_ups(
-        petition=petition, trigger=transition.milestone
-    )
+    started = [
+        follow_up
+        for trigger in triggers
+        for follow_up in followups.milestone_follow_ups(
+            petition=petition, trigger=trigger
+        )
+    ]
     if not started:
         return [_("No follow-up is scheduled to start with it.")]
     return [
@@ -180,11 +196,15 @@ def make_transition(
     audit.record_transition(
         user_id=user_id, obj=current, name=name, source=source, target=current.state
     )
-    if transition.milestone:
-        followups.start_milestones(
-            petition_ids=[current.pk], trigger=transition.milestone
-        )
+    for trigger in milestones(transition, source):
+        followups.start_milestones(petition_ids=[current.pk], trigger=trigger)
     petition.refresh_from_db()
+
+
+def stop_reminders(*, petition: Petition) -> list[FollowUp]:
+    """The target answered: the days-after-delivery reminders not yet started
+    are cancelled; the ones cancelled."""
+    return followups.cancel_reminders(petition=petition)
 
 
 def run_petition_schedule(*, now: datetime | None = None) -> int:

@@ -345,8 +345,9 @@ FOLLOW_UP_PIPELINED_COMMIT = env_bool("FOLLOW_UP_PIPELINED_COMMIT", True)
 # Unsubscribe links stay valid this long: emails are read months later.
 UNSUBSCRIBE_MAX_AGE = env_int("UNSUBSCRIBE_MAX_AGE", 2 * 365 * 24 * 3600)
 
-# Petitions open and close at their times by themselves: beat runs the
-# schedule (actions.lifecycle) every PETITION_SCHEDULE_INTERVAL s.
+# Petitions open and close, and scheduled statements are published, at their
+# times by themselves: beat runs both schedules (actions.lifecycle,
+# statements.services) every PETITION_SCHEDULE_INTERVAL s.
 PETITION_SCHEDULE_INTERVAL = env_int("PETITION_SCHEDULE_INTERVAL", 60)
 
 # Supporters' data. A link to a copy of it (and to erase it) works this long;
@@ -421,7 +422,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "publish-scheduled-statements": {
         "task": "statements.tasks.publish_scheduled_statements",
-        "schedule": 60.0,
+        "schedule": float(PETITION_SCHEDULE_INTERVAL),
+        "options": {"expires": float(PETITION_SCHEDULE_INTERVAL)},
     },
     "anonymise-expired-signatures": {
         "task": "actions.tasks.anonymise_expired_signatures",

@@ -16,13 +16,15 @@ if TYPE_CHECKING:
 # Triggers that belong to one petition's life: only a petition's follow-up has them.
 MILESTONES = [
     "goal_reached",
+    "closed",
     "delivered",
     "delivered_30",
     "delivered_60",
     "delivered_90",
     "won",
 ]
-# Reminders: days after delivery (the accountability clock), by trigger.
+# Reminders: days after delivery (the accountability clock), by trigger. The
+# target's response cancels those not yet sent.
 DAYS_AFTER_DELIVERY = {"delivered_30": 30, "delivered_60": 60, "delivered_90": 90}
 
 
@@ -39,6 +41,7 @@ class FollowUp(models.Model):
             _("A number of days after each signature is confirmed"),
         )
         GOAL_REACHED = "goal_reached", _("When the petition reaches its goal")
+        CLOSED = "closed", _("When the petition closes")
         DELIVERED = "delivered", _("When the petition is marked delivered")
         DELIVERED_30 = "delivered_30", _("30 days after the petition is delivered")
         DELIVERED_60 = "delivered_60", _("60 days after the petition is delivered")

@@ -63,6 +63,8 @@ def is_due(follow_up: FollowUp) -> bool:
     assert petition is not None  # constraint followup_milestone_has_petition
     if follow_up.trigger == Trigger.GOAL_REACHED:
         return petition.confirmed_count() >= petition.goal
+    if follow_up.trigger == Trigger.CLOSED:
+        return petition.closed_at is not None
     if follow_up.trigger == Trigger.DELIVERED:
         return petition.delivered_at is not None
     if days := DAYS_AFTER_DELIVERY.get(follow_up.trigger):
@@ -130,6 +132,18 @@ def start_won_follow_ups(*, petition_ids: list[int]) -> None:
     """Start these petitions' scheduled 'won' follow-ups, once committed; each
     starts only if its petition is won. Repeat-safe; beat would start them too."""
     start_milestones(petition_ids=petition_ids, trigger=Trigger.WON)
+
+
+@transaction.atomic
+def cancel_reminders(*, petition: Petition) -> list[FollowUp]:
+    """Cancel the petition's days-after-delivery reminders not yet started
+    (the target has answered); the ones cancelled."""
+    pending = FollowUp.objects.filter(
+        petition=petition,
+        trigger__in=list(DAYS_AFTER_DELIVERY),
+        state=FollowUp.State.SCHEDULED,
+    ).order_by("pk")
+    return [follow_up for follow_up in pending if cancel(follow_up=follow_up)]
 
 
 def start_milestones(*, petition_ids: list[int], trigger: str) -> None:

@@ -121,6 +121,62 @@ def test_marking_delivered_starts_the_delivered_follow_ups(
     assert delivered.state == FollowUp.State.SENT
 
 
+def test_closing_starts_the_closed_follow_ups(
+    petition, campaigner, mailoutbox, django_capture_on_commit_callbacks
+):
+    reader = make_recipient(petition)
+    closed = make_scheduled(petition, trigger=FollowUp.Trigger.CLOSED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.make_transition(
+            petition=petition, name="close", user_id=campaigner.pk
+        )
+
+    assert [message.to for message in mailoutbox] == [[reader.email]]
+    closed.refresh_from_db()
+    assert closed.state == FollowUp.State.SENT
+
+
+def test_the_schedule_closing_a_petition_starts_its_closed_follow_ups(
+    statement, mailoutbox, django_capture_on_commit_callbacks
+):
+    petition = make_petition(statement, closes_at=_hours(1))
+    reader = make_recipient(petition)
+    make_scheduled(petition, trigger=FollowUp.Trigger.CLOSED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.run_petition_schedule(now=_hours(2))
+
+    assert [message.to for message in mailoutbox] == [[reader.email]]
+
+
+def test_winning_an_open_petition_starts_its_closed_and_won_follow_ups(
+    petition, campaigner, mailoutbox, django_capture_on_commit_callbacks
+):
+    reader = make_recipient(petition)
+    make_scheduled(petition, trigger=FollowUp.Trigger.CLOSED, subject="Closed")
+    make_scheduled(petition, trigger=FollowUp.Trigger.WON, subject="Won")
+
+    lines = lifecycle.describe(petition, lifecycle.TRANSITIONS["win"])
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.make_transition(petition=petition, name="win", user_id=campaigner.pk)
+
+    assert lines[-2:] == [
+        "It starts the follow-up “Closed”.",
+        "It starts the follow-up “Won”.",
+    ]
+    assert sorted(message.subject for message in mailoutbox) == ["Closed", "Won"]
+    assert {tuple(message.to) for message in mailoutbox} == {(reader.email,)}
+
+
+def test_closing_is_described_with_the_follow_ups_it_starts(petition):
+    make_scheduled(petition, trigger=FollowUp.Trigger.CLOSED, subject="It closed")
+
+    lines = lifecycle.describe(petition, lifecycle.TRANSITIONS["close"])
+
+    assert lines[-1] == "It starts the follow-up “It closed”."
+
+
 def test_winning_an_open_petition_closes_it_too(petition, campaigner):
     lifecycle.make_transition(petition=petition, name="win", user_id=campaigner.pk)
 
@@ -230,7 +286,10 @@ def test_closing_is_described_with_the_real_count(petition):
 
     lines = lifecycle.describe(petition, lifecycle.TRANSITIONS["close"])
 
-    assert lines == ["This closes the petition at 12,345 signatures: it takes no more."]
+    assert lines == [
+        "This closes the petition at 12,345 signatures: it takes no more.",
+        "No follow-up is scheduled to start with it.",
+    ]
 
 
 def test_delivering_is_described_with_the_follow_ups_it_starts(petition):

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from actions.timeline import services
 from actions.timeline.forms import DeliveryForm, OutcomeForm, ResponseForm
@@ -33,6 +34,17 @@ class ResponseAdmin(admin.ModelAdmin):
     list_display = ["petition", "received_at", "published_at"]
     list_select_related = ["petition"]
     autocomplete_fields = ["petition"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Response, form: ResponseForm, change: bool
+    ) -> None:
+        for subject in services.record_response(response=obj):
+            self.message_user(
+                request,
+                _("The reminder “%(subject)s” was cancelled: the target answered.")
+                % {"subject": subject},
+                messages.INFO,
+            )
 
 
 @admin.register(Outcome)

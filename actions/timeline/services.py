@@ -126,6 +126,15 @@ def record_delivery(*, delivery: Delivery, user_id: int) -> None:
 
 
 @transaction.atomic
+def record_response(*, response: Response) -> list[str]:
+    """Save the target's response and cancel the petition's reminders not yet
+    started: the target has answered. The subjects of those cancelled."""
+    response.save()
+    cancelled = lifecycle.stop_reminders(petition=response.petition)
+    return [follow_up.subject for follow_up in cancelled]
+
+
+@transaction.atomic
 def record_outcome(*, outcome: Outcome, user_id: int) -> None:
     """Save the outcome; "won" also makes the "win" transition, unless the
     petition is won already. Raises TransitionRefused, saving nothing, if a

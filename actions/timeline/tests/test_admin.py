@@ -8,6 +8,8 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.followups.models import FollowUp
+from actions.followups.tests.factories import make_scheduled
 from actions.models import Petition
 from actions.tests.factories import make_petition, make_staff
 from actions.timeline.models import Delivery, Response
@@ -103,3 +105,24 @@ def test_a_campaigner_records_a_delivery(client):
     assert Delivery.objects.filter(petition=petition).exists()
     for name in ["response", "outcome"]:
         assert client.get(reverse(f"admin:timeline_{name}_add")).status_code == 200
+
+
+def test_a_response_cancels_the_reminders_not_yet_sent(admin_client):
+    petition = make_petition(state=Petition.State.DELIVERED, delivered_at=WHEN)
+    reminder = make_scheduled(petition, trigger="delivered_30", subject="Still no?")
+    delivered = make_scheduled(petition, trigger="delivered")
+    data = {"petition": petition.pk, "summary": "No.", "full_text": "No, never."}
+
+    response = admin_client.post(
+        reverse("admin:timeline_response_add"),
+        data | _time("received_at", WHEN),
+        follow=True,
+    )
+
+    reminder.refresh_from_db()
+    delivered.refresh_from_db()
+    assert reminder.state == FollowUp.State.CANCELLED
+    assert delivered.state == FollowUp.State.SCHEDULED
+    assert "The reminder “Still no?” was cancelled: the target answered." in (
+        response.content.decode()
+    )
