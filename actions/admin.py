@@ -26,6 +26,11 @@ from staff.admin_base import ReadOnlyAdmin
 from staff.audit import record_signer_view
 
 
+# Only superusers change these: sensitive keeps signers out of exports and
+# packs; retention decides when their names are erased.
+PROTECTION_FIELDS = ["sensitive", "retention_days"]
+
+
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
     list_display = ["name", "description"]
@@ -55,6 +60,15 @@ class PetitionAdmin(admin.ModelAdmin):
     readonly_fields = ["state", "opened_at", "closed_at", "delivered_at", "won_at"]
     actions = ["open_selected", "close_selected", "deliver_selected", "win_selected"]
     inlines = [AbuseSettingsInline]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Petition | None = None
+    ) -> list[str]:
+        # Lifting protection would let a campaigner expose or erase signers.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += PROTECTION_FIELDS
+        return readonly
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: list, change: bool
