@@ -25,7 +25,6 @@ from actions.revisions.services import record_revisions
 from staff.admin_base import ReadOnlyAdmin
 from staff.audit import record_signer_view
 
-
 # Only superusers change these: sensitive keeps signers out of exports and
 # packs; retention decides when their names are erased.
 PROTECTION_FIELDS = ["sensitive", "retention_days"]
@@ -339,6 +338,20 @@ class SignatureAdmin(ReadOnlyAdmin):
             assert request.user.is_authenticated  # the admin lets in staff only
             record_signer_view(
                 user_id=request.user.pk, petition=signature.petition, via="signature"
+            )
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        signature = getattr(response, "context_data", {}).get("object")
+        if response.status_code == 200 and signature and signature.petition.sensitive:
+            assert request.user.is_authenticated  # the admin lets in staff only
+            record_signer_view(
+                user_id=request.user.pk,
+                petition=signature.petition,
+                via="signature_history",
             )
         return response
 

@@ -242,6 +242,18 @@ def test_a_look_at_one_of_its_signatures_is_logged(client, reports_user, sensiti
     assert _views(sensitive) == ["signature"]
 
 
+def test_a_look_at_one_of_its_signatures_history_is_logged(
+    client, reports_user, sensitive
+):
+    signature = sensitive.signatures.get()
+    url = reverse("admin:actions_signature_history", args=[signature.pk])
+
+    response = _as(client, reports_user).get(url)
+
+    assert response.status_code == 200
+    assert _views(sensitive) == ["signature_history"]
+
+
 def test_the_looks_are_listed_in_the_audit_log(client, superuser, sensitive):
     _as(client, superuser)
     client.get(SIGNATURES, {"petition__id__exact": sensitive.pk})
