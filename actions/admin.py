@@ -25,6 +25,10 @@ from actions.revisions.services import record_revisions
 from staff.admin_base import ReadOnlyAdmin
 from staff.audit import record_signer_view
 
+# Only superusers change these: sensitive keeps signers out of exports and
+# packs; retention decides when their names are erased.
+PROTECTION_FIELDS = ["sensitive", "retention_days"]
+
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
@@ -55,6 +59,15 @@ class PetitionAdmin(admin.ModelAdmin):
     readonly_fields = ["state", "opened_at", "closed_at", "delivered_at", "won_at"]
     actions = ["open_selected", "close_selected", "deliver_selected", "win_selected"]
     inlines = [AbuseSettingsInline]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Petition | None = None
+    ) -> list[str]:
+        # Lifting protection would let a campaigner expose or erase signers.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += PROTECTION_FIELDS
+        return readonly
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: list, change: bool
@@ -325,6 +338,20 @@ class SignatureAdmin(ReadOnlyAdmin):
             assert request.user.is_authenticated  # the admin lets in staff only
             record_signer_view(
                 user_id=request.user.pk, petition=signature.petition, via="signature"
+            )
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        signature = getattr(response, "context_data", {}).get("object")
+        if response.status_code == 200 and signature and signature.petition.sensitive:
+            assert request.user.is_authenticated  # the admin lets in staff only
+            record_signer_view(
+                user_id=request.user.pk,
+                petition=signature.petition,
+                via="signature_history",
             )
         return response
 

@@ -13,6 +13,8 @@ from staff.admin_base import SuperuserOnlyAdmin
 from staff.audit import (
     EXPORTED,
     INVALIDATED,
+    PREVIEWED,
+    PREVIEWS,
     RELEASED,
     ROLE_MODELS,
     SIGNER_VIEWS,
@@ -34,6 +36,7 @@ class KindFilter(admin.SimpleListFilter):
             ("roles", _("Users, roles and devices")),
             ("exports", _("Exports")),
             ("signer_views", _("Views of sensitive signers")),
+            ("previews", _("Previews")),
         ]
 
     def queryset(
@@ -45,6 +48,8 @@ class KindFilter(admin.SimpleListFilter):
             return queryset.filter(exports)
         if self.value() == "signer_views":
             return queryset.filter(views)
+        if self.value() == "previews":
+            return queryset.filter(change_message__contains=f'"{PREVIEWED}"')
         if self.value() == "roles":
             return queryset.filter(ROLE_MODELS).exclude(exports)
         if self.value() == "content":
@@ -88,6 +93,19 @@ class AuditLogAdmin(SuperuserOnlyAdmin):
                 "Invalidated %(count)d signatures (%(filters)s)",
                 count,
             ) % {"count": count, "filters": filters}
+        previewed = logged(entry, PREVIEWED)
+        if previewed is not None:
+            what = PREVIEWS.get(str(previewed.get("what")), previewed.get("what"))
+            matched = int(previewed.get("matched", 0))
+            filters = ", ".join(
+                f"{name}={value}"
+                for name, value in sorted(previewed.get("filters", {}).items())
+            )
+            return ngettext(
+                "Previewed %(what)s: %(count)d signature matched (%(filters)s)",
+                "Previewed %(what)s: %(count)d signatures matched (%(filters)s)",
+                matched,
+            ) % {"what": what, "count": matched, "filters": filters}
         released = logged(entry, RELEASED)
         if released is not None:
             count = int(released.get("signatures", 0))

@@ -5,8 +5,9 @@ Django's admin already writes a ``LogEntry`` for every add, change and delete
 made through it, users and groups included (staff.admin shows them to
 superusers). This module writes our own events to the same log: an export with
 :func:`record_export` (the export workflow calls it once per file it hands
-out), a look at sensitive signers with :func:`record_signer_view`, an
-invalidation, a release and an admin action's state change.
+out), a look at sensitive signers with :func:`record_signer_view`, a
+preview (:func:`record_preview`), an invalidation, a release and an admin
+action's state change.
 """
 
 import json
@@ -28,6 +29,14 @@ SIGNER_VIEWS = {
     "export": _("an export"),
     "download": _("an export's download"),
     "delivery_pack": _("a delivery pack with names"),
+    "signature_history": _("a signature's history"),
+    "follow_up_preview": _("a follow-up's preview"),
+}
+PREVIEWED = "previewed"
+# What a preview showed the count of.
+PREVIEWS = {
+    "invalidation": _("an invalidation"),
+    "follow_up": _("a follow-up"),
 }
 INVALIDATED = "invalidated"
 RELEASED = "released"
@@ -54,6 +63,20 @@ def record_invalidation(
         user_id=user_id,
         obj=obj,
         message={INVALIDATED: {"signatures": signatures, "filters": filters}},
+    )
+
+
+def record_preview(
+    *, user_id: int, obj: Model, what: str, filters: dict[str, str], matched: int
+) -> LogEntry:
+    """Write to the audit log that ``user_id`` previewed ``what`` (a key of
+    PREVIEWS) on ``obj`` with ``filters``, and saw ``matched`` signatures
+    match. A preview tells whether someone signed: every one is logged. One
+    row a call."""
+    return _record(
+        user_id=user_id,
+        obj=obj,
+        message={PREVIEWED: {"what": what, "filters": filters, "matched": matched}},
     )
 
 

@@ -26,6 +26,7 @@ from actions.abuse import blocklist, services
 from actions.abuse.forms import AbuseSettingsForm, BlockListEntryForm, InvalidateForm
 from actions.abuse.models import AbuseSettings, BlockListEntry, SignatureFlag
 from actions.models import Signature
+from staff import audit
 from staff.admin_base import ReadOnlyAdmin
 
 INVALIDATE_PERMISSION = "actions.invalidate_signature"
@@ -107,17 +108,18 @@ class SignatureFlagAdmin(ReadOnlyAdmin):
         the preview): invalidate them."""
         if not request.user.has_perm(INVALIDATE_PERMISSION):
             raise PermissionDenied
+        user = request.user
+        assert user.is_authenticated  # has_perm refused anonymous
         confirming = request.method == "POST"
         if confirming:
-            form = InvalidateForm(request.POST)
+            form = InvalidateForm(request.POST, user=user)
         elif set(request.GET) & CRITERIA:
-            form = InvalidateForm(request.GET)
+            form = InvalidateForm(request.GET, user=user)
         else:  # e.g. from a petition's page: the petition is chosen, no more
-            form = InvalidateForm(initial=request.GET.dict())
+            form = InvalidateForm(initial=request.GET.dict(), user=user)
         if confirming and form.is_valid() and form.cleaned_data["as_of"]:
-            assert request.user.is_authenticated  # has_perm refused anonymous
             done = services.invalidate_signatures(
-                signature_filter=form.signature_filter(), user_id=request.user.pk
+                signature_filter=form.signature_filter(), user_id=user.pk
             )
             message = ngettext(
                 "%(count)d signature invalidated.",
@@ -130,22 +132,31 @@ class SignatureFlagAdmin(ReadOnlyAdmin):
             "opts": self.opts,
             "title": _("Invalidate signatures"),
             "form": form,
-            **(_preview(form) if form.is_bound and form.is_valid() else {}),
+            **(_preview(form, user_id=user.pk) if form.is_valid() else {}),
         }
         return TemplateResponse(request, "admin/abuse/invalidate.html", context)
 
 
-def _preview(form: InvalidateForm) -> dict:
-    """What the preview shows: counts by state, and the filter to confirm."""
+def _preview(form: InvalidateForm, *, user_id: int) -> dict:
+    """What the preview shows: counts by state, and the filter to confirm.
+    Written to the audit log: a count is an answer to "did they sign?"."""
     chosen = replace(form.signature_filter(), as_of=timezone.now())
     by_state = services.preview_invalidation(signature_filter=chosen)
+    audit.record_preview(
+        user_id=user_id,
+        obj=chosen.petition,
+        what="invalidation",
+        filters=chosen.describe(),
+        matched=sum(by_state.values()),
+    )
     # Times as ISO strings: a datetime would lose its microseconds in the
     # hidden field, and the confirmation then reach past the preview.
     confirm = InvalidateForm(
+        user=form.user,
         initial={
             name: value.isoformat() if isinstance(value, datetime) else value
             for name, value in vars(chosen).items()
-        }
+        },
     )
     return {
         "preview": [

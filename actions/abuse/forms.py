@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, validate_email
 from django.utils.translation import gettext_lazy as _
@@ -177,10 +178,26 @@ class InvalidateForm(forms.Form):
     )
     as_of = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         for name in ("signed_from", "signed_to"):
             self.fields[name].help_text = zone_note()
+
+    def clean_petition(self) -> Petition:
+        # A count narrowed to a domain and a minute says who signed: on a
+        # sensitive petition, only superusers may ask.
+        petition = self.cleaned_data["petition"]
+        if petition.sensitive and not (self.user and self.user.is_superuser):
+            raise ValidationError(
+                _(
+                    "This petition is sensitive: only a superuser can look for "
+                    "or invalidate its signatures."
+                )
+            )
+        return petition
 
     def clean_email_domain(self) -> str:
         value = self.cleaned_data["email_domain"].strip()

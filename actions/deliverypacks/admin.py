@@ -94,6 +94,8 @@ class DeliveryPackAdmin(ReadOnlyAdmin):
                 return "-"
             if not may_request(request.user):
                 return "-"
+            if obj.include_names and obj.petition.sensitive:
+                return "-"  # refused at download too: see pack_for_download
             token = download_token(obj, user=request.user)
             url = reverse("admin:deliverypacks_deliverypack_download", args=[token])
             return format_html('<a href="{}">{}</a>', url, _("Download"))

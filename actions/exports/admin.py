@@ -10,7 +10,13 @@ from django_stubs_ext import StrOrPromise
 
 from actions.exports import views
 from actions.exports.models import SignatureExport
-from actions.exports.services import AUDIT_PERMISSION, download_token, may_export
+from actions.exports.services import (
+    AUDIT_PERMISSION,
+    download_token,
+    may_export,
+    may_have_file,
+    sensitive_petition_ids,
+)
 from staff.admin_base import ReadOnlyAdmin
 
 
@@ -77,12 +83,16 @@ class SignatureExportAdmin(ReadOnlyAdmin):
 
     def _download_column(self, request: HttpRequest) -> Callable:
         # A link token is bound to the user who sees the page.
+        sensitive_ids = sensitive_petition_ids()
+
         @admin.display(description=_("file"))
         def download(obj: SignatureExport) -> str:
             if obj.state != SignatureExport.State.DONE or not obj.file:
                 return "-"
             if not may_export(request.user):
                 return "-"
+            if not may_have_file(request.user, obj, sensitive_ids=sensitive_ids):
+                return str(_("superusers only"))
             token = download_token(obj, user=request.user)
             url = reverse("admin:exports_signatureexport_download", args=[token])
             return format_html('<a href="{}">{}</a>', url, _("Download"))

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -200,16 +201,48 @@ def finish(export: SignatureExport, *, rows: int, file_name: str = "") -> bool:
 def record_sensitive_views(export: SignatureExport, *, user_id: int, via: str) -> int:
     """Log a look at the signers of each sensitive petition the export may
     hold; how many were logged."""
-    if export.filters.get("sensitive") == WITHOUT_SENSITIVE["sensitive"]:
-        return 0
-    petitions = Petition.objects.filter(sensitive=True)
-    if "petition" in export.filters:
-        petitions = petitions.filter(pk=export.filters["petition"])
     logged = 0
-    for petition in petitions:
+    for petition in sensitive_petitions(export):
         record_signer_view(user_id=user_id, petition=petition, via=via)
         logged += 1
     return logged
+
+
+def sensitive_petitions(export: SignatureExport) -> QuerySet[Petition]:
+    """The sensitive petitions (as they are now) whose signers the export's
+    file may hold: none when its filters left them out."""
+    if export.filters.get("sensitive") == WITHOUT_SENSITIVE["sensitive"]:
+        return Petition.objects.none()
+    petitions = Petition.objects.filter(sensitive=True)
+    if "petition" in export.filters:
+        petitions = petitions.filter(pk=export.filters["petition"])
+    return petitions
+
+
+def may_have_file(
+    user: User | AnonymousUser,
+    export: SignatureExport,
+    *,
+    sensitive_ids: set[int] | None = None,
+) -> bool:
+    """Whether this user may have the export's file as far as sensitive
+    petitions go: a file that may hold their signers is for superusers only.
+
+    ``sensitive_ids`` (the sensitive petitions' ids) spares a query a row when
+    a list page asks for many exports.
+    """
+    if user.is_superuser:
+        return True
+    if sensitive_ids is None:
+        return not sensitive_petitions(export).exists()
+    if export.filters.get("sensitive") == WITHOUT_SENSITIVE["sensitive"]:
+        return True
+    named = export.filters.get("petition")
+    return not sensitive_ids if named is None else int(named) not in sensitive_ids
+
+
+def sensitive_petition_ids() -> set[int]:
+    return set(Petition.objects.filter(sensitive=True).values_list("pk", flat=True))
 
 
 def export_file_name(export: SignatureExport) -> str:
@@ -229,8 +262,10 @@ def export_for_download(token: str, *, user: User | AnonymousUser) -> SignatureE
     """The finished export a token names, if this user may have its file.
 
     Raises signing.BadSignature (SignatureExpired included), PermissionDenied
-    (no permission, or someone else's token or export) or
-    SignatureExport.DoesNotExist (gone, not ready or its file deleted).
+    (no permission, or someone else's token or export), SensitivePetition (a
+    file that may hold a sensitive petition's signers, to anyone but a
+    superuser) or SignatureExport.DoesNotExist (gone, not ready or its file
+    deleted).
     """
     export_id, user_id = read_download_token(token)
     if not may_export(user) or user_id != user.pk:
@@ -240,6 +275,8 @@ def export_for_download(token: str, *, user: User | AnonymousUser) -> SignatureE
     )
     if export.user_id != user.pk and not user.has_perm(AUDIT_PERMISSION):
         raise PermissionDenied
+    if not may_have_file(user, export):
+        raise SensitivePetition
     return export
 
 

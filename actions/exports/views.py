@@ -122,6 +122,12 @@ def download_export(request: HttpRequest, token: str) -> HttpResponseBase:
         return _refused(request, _("This download link has expired."), 410)
     except signing.BadSignature:
         return _refused(request, _("This download link is not valid."), 400)
+    except services.SensitivePetition:
+        reason = _(
+            "This file may hold signers of a sensitive petition: only a "
+            "superuser can download it."
+        )
+        return _refused(request, reason, 403)
     except PermissionDenied:  # someone else's link or file, or no permission
         return _refused(request, _("Your account may not download this file."), 403)
     except (SignatureExport.DoesNotExist, FileNotFoundError):

@@ -132,7 +132,10 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
         follow_up = self._follow_up(request, pk)
         # A campaigner sees no signer, not even one first name.
         may_see_signers = request.user.has_perm("actions.view_signature")
-        email = previews.preview(follow_up, of_a_signer=may_see_signers)
+        assert request.user.is_authenticated  # the admin lets in staff only
+        email = previews.preview_for_staff(
+            follow_up, user_id=request.user.pk, of_a_signer=may_see_signers
+        )
         context = self.admin_site.each_context(request) | {
             "opts": self.opts,
             "original": follow_up,

@@ -7,12 +7,14 @@ from actions.followups import audience, rendering
 from actions.followups.models import FollowUp
 from actions.followups.rendering import Email
 from actions.followups.transport import Unmarked, open_transport
+from actions.models import Signature
+from staff.audit import record_preview, record_signer_view
 
 
 def sample_first_name(follow_up: FollowUp, *, of_a_signer: bool) -> str:
     """A first name to preview with: the first recipient's if the viewer may
     see signers, else a stand-in."""
-    first = of_a_signer and audience.recipients(follow_up).order_by("pk").first()
+    first = _first_recipient(follow_up) if of_a_signer else None
     return first.first_name if first else gettext("Alex")
 
 
@@ -20,6 +22,53 @@ def preview(follow_up: FollowUp, *, of_a_signer: bool = False) -> Email:
     """The follow-up as its first recipient would get it (with a stand-in name
     unless ``of_a_signer``), with links that unsubscribe nobody."""
     first_name = sample_first_name(follow_up, of_a_signer=of_a_signer)
+    return _personalised(follow_up, first_name=first_name)
+
+
+def preview_for_staff(
+    follow_up: FollowUp, *, user_id: int, of_a_signer: bool = False
+) -> Email:
+    """The preview a staff member opens, written to the audit log: who, the
+    audience chosen and how many people it matches; and, when it names a
+    signer of a sensitive petition, that look at its signers too."""
+    first = _first_recipient(follow_up) if of_a_signer else None
+    record_preview(
+        user_id=user_id,
+        obj=follow_up,
+        what="follow_up",
+        filters=describe(follow_up),
+        matched=audience.recipients(follow_up)
+        .values("canonical_email")
+        .distinct()
+        .count(),
+    )
+    if first is not None and first.petition.sensitive:
+        record_signer_view(
+            user_id=user_id, petition=first.petition, via="follow_up_preview"
+        )
+    first_name = first.first_name if first else gettext("Alex")
+    return _personalised(follow_up, first_name=first_name)
+
+
+def describe(follow_up: FollowUp) -> dict[str, str]:
+    """The follow-up's audience for the audit log: no signer's data."""
+    chosen = {
+        "petition": follow_up.petition_id,
+        "statement": follow_up.statement_id,
+        "topic": follow_up.topic_id,
+        "trigger": follow_up.trigger,
+        "signed_version_at_most": follow_up.signed_version_at_most,
+    }
+    return {name: str(value) for name, value in chosen.items() if value is not None}
+
+
+def _first_recipient(follow_up: FollowUp) -> Signature | None:
+    return (
+        audience.recipients(follow_up).select_related("petition").order_by("pk").first()
+    )
+
+
+def _personalised(follow_up: FollowUp, *, first_name: str) -> Email:
     draft = rendering.render_draft(follow_up, count=audience.signature_count(follow_up))
     return draft.personalise(first_name=first_name, token=rendering.PREVIEW_TOKEN)
 

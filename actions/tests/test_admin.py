@@ -4,7 +4,14 @@ from django.urls import reverse
 from actions.models import Petition, Signature
 from actions.outbox.models import OutboundEmail
 from actions.services import confirm_signature
-from actions.tests.factories import make_petition, make_signature
+from actions.tests.factories import (
+    make_petition,
+    make_signature,
+    make_staff,
+    make_target,
+    petition_change_data,
+)
+from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +203,94 @@ def test_outbox_rows_cannot_be_added_or_changed(admin_client, petition):
     assert admin_client.get(add).status_code == 403
     assert admin_client.post(change, {"state": "sent"}).status_code == 403
     assert OutboundEmail.objects.get().state == OutboundEmail.State.QUEUED
+
+
+# protection: only superusers set `sensitive` and `retention_days`
+
+PETITION_ADD = reverse("admin:actions_petition_add")
+
+
+def _campaigner_client(client):
+    log_in_verified(client, make_staff("cam", roles=("Campaigners",)))
+    return client
+
+
+def _protected(**fields: object) -> Petition:
+    return make_petition(sensitive=True, retention_days=30, **fields)
+
+
+def test_a_campaigner_cannot_lift_a_petitions_protection(client):
+    petition = _protected()
+    data = petition_change_data(petition, title="Renamed", retention_days=0)
+    # A ticked box is sent as "on"; an unticked one is not sent at all.
+    data.pop("sensitive", None)
+    url = reverse("admin:actions_petition_change", args=[petition.pk])
+
+    response = _campaigner_client(client).post(url, data)
+
+    assert response.status_code == 302  # the rest of the form was saved
+    petition.refresh_from_db()
+    assert petition.title == "Renamed"
+    assert (petition.sensitive, petition.retention_days) == (True, 30)
+
+
+def test_a_campaigner_sees_the_protection_but_cannot_change_it(client):
+    petition = _protected()
+    url = reverse("admin:actions_petition_change", args=[petition.pk])
+
+    response = _campaigner_client(client).get(url)
+
+    form = response.context["adminform"].form
+    assert "sensitive" not in form.fields
+    assert "retention_days" not in form.fields
+    assert response.context["original"].sensitive  # shown, read-only
+
+
+def test_a_campaigner_cannot_set_protection_on_a_new_petition(client, statement):
+    target = make_target()
+    data = {
+        "statement": statement.pk,
+        "target": target.pk,
+        "title": "New",
+        "slug": "new",
+        "demand": "Stop it.",
+        "position": 0,
+        "goal": 10,
+        "opens_at_0": "2026-01-01",
+        "opens_at_1": "10:00:00",
+        "sensitive": "on",
+        "retention_days": 0,
+        "abuse_settings-TOTAL_FORMS": 1,
+        "abuse_settings-INITIAL_FORMS": 0,
+        "abuse_settings-MIN_NUM_FORMS": 0,
+        "abuse_settings-MAX_NUM_FORMS": 1,
+    }
+
+    response = _campaigner_client(client).post(PETITION_ADD, data)
+
+    assert response.status_code == 302
+    petition = Petition.objects.get(slug="new")
+    assert (petition.sensitive, petition.retention_days) == (False, None)
+
+
+def test_a_superuser_changes_the_protection(admin_client):
+    petition = _protected()
+    data = petition_change_data(petition, retention_days=7)
+    url = reverse("admin:actions_petition_change", args=[petition.pk])
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    petition.refresh_from_db()
+    assert (petition.sensitive, petition.retention_days) == (False, 7)
+
+
+def test_no_other_petition_form_offers_the_protection(admin_client, statement):
+    # The statement's inline of petitions, the one other form that saves them.
+    response = admin_client.get(
+        reverse("admin:statements_statement_change", args=[statement.pk])
+    )
+
+    page = response.content.decode()
+    assert 'name="petitions-0-sensitive"' not in page
+    assert "retention_days" not in page

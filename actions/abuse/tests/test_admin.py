@@ -1,6 +1,7 @@
 """The abuse controls in the admin: Campaigners use them and see counts,
 domains and hashes only; Reports change nothing here."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -12,7 +13,12 @@ from django.utils import timezone
 from actions.abuse.models import AbuseSettings, BlockListEntry, SignatureFlag
 from actions.models import Signature
 from actions.services import confirm_signature
-from actions.tests.factories import make_signature, make_staff, petition_change_data
+from actions.tests.factories import (
+    make_petition,
+    make_signature,
+    make_staff,
+    petition_change_data,
+)
 from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -195,7 +201,7 @@ def test_the_preview_alone_changes_nothing(client, campaigner, petition):
     client.get(INVALIDATE, {"petition": petition.pk, "email_domain": "bots.example"})
 
     assert petition.confirmed_count() == 1
-    assert not LogEntry.objects.exists()
+    assert not LogEntry.objects.filter(change_message__contains="invalidated")
 
 
 def test_a_confirmation_without_a_preview_changes_nothing(client, campaigner, petition):
@@ -257,6 +263,91 @@ def test_the_audit_log_shows_the_invalidation(admin_client, petition):
 
     assert "Invalidated 1 signature (as_of=" in page
     assert "email_domain=bots.example" in page
+
+
+def _previews(petition) -> list[dict]:
+    """What the audit log recorded of each preview on this petition."""
+    entries = LogEntry.objects.filter(object_id=str(petition.pk)).order_by("pk")
+    return [
+        {"user": entry.user.username} | json.loads(entry.change_message)[0]["previewed"]
+        for entry in entries
+        if "previewed" in entry.change_message
+    ]
+
+
+PROBE = {"email_domain": "ministry.example", "signed_from": "2026-03-01T10:15"}
+
+
+def test_a_campaigner_cannot_preview_on_a_sensitive_petition(client, campaigner):
+    petition = make_petition(sensitive=True)
+    make_signature(petition, email="someone@ministry.example")
+
+    response = client.get(INVALIDATE, {"petition": petition.pk} | PROBE)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "only a superuser can look for or invalidate its signatures" in page
+    assert "data-matching" not in page
+    assert _previews(petition) == []
+
+
+def test_a_campaigner_cannot_invalidate_on_a_sensitive_petition(client, campaigner):
+    petition = make_petition(sensitive=True)
+    confirm_signature(signature=make_signature(petition, email="a@ministry.example"))
+    as_of = timezone.localtime() + timedelta(minutes=1)
+    form = {"petition": petition.pk, "email_domain": "ministry.example"}
+
+    response = client.post(INVALIDATE, form | {"as_of": as_of.isoformat()})
+
+    assert response.status_code == 200
+    assert petition.confirmed_count() == 1
+
+
+def test_a_superuser_previews_a_sensitive_petition_and_it_is_logged(
+    admin_client, admin_user
+):
+    petition = make_petition(sensitive=True)
+    make_signature(petition, email="someone@ministry.example")
+
+    response = admin_client.get(INVALIDATE, {"petition": petition.pk} | PROBE)
+
+    assert _matching(response) == 1
+    [logged] = _previews(petition)
+    assert logged["user"] == admin_user.username
+    assert logged["matched"] == 1
+    assert logged["filters"]["email_domain"] == "ministry.example"
+
+
+def test_every_preview_is_logged_with_who_what_and_how_many(
+    client, campaigner, petition
+):
+    for n in range(2):
+        make_signature(petition, email=f"s{n}@ministry.example")
+    query = {"petition": petition.pk, "email_domain": "ministry.example"}
+
+    client.get(INVALIDATE, query)
+    client.get(INVALIDATE, query | {"state": "pending"})
+
+    logged = _previews(petition)
+    assert [(e["user"], e["what"], e["matched"]) for e in logged] == [
+        ("campaigner", "invalidation", 2),
+        ("campaigner", "invalidation", 2),
+    ]
+    assert logged[0]["filters"]["email_domain"] == "ministry.example"
+    assert logged[1]["filters"]["state"] == "pending"
+    assert "someone" not in json.dumps(logged)
+
+
+def test_the_audit_log_shows_the_preview(admin_client, petition):
+    make_signature(petition, email="s@ministry.example")
+    admin_client.get(
+        INVALIDATE, {"petition": petition.pk, "email_domain": "ministry.example"}
+    )
+
+    page = admin_client.get(AUDIT).content.decode()
+
+    assert "Previewed an invalidation: 1 signature matched" in page
+    assert "email_domain=ministry.example" in page
 
 
 SIGNATURES = reverse("admin:actions_signature_changelist")

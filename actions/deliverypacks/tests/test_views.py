@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import signing
 from django.urls import reverse
 from django.utils.html import escape
@@ -185,3 +186,23 @@ def test_every_change_to_a_valid_link_is_refused_and_changes_nothing(
         assert "Download not available" in response.content.decode(), bad
 
     assert changed_tables(before, database_snapshot()) == {}
+
+
+def test_an_auditor_gets_no_names_of_a_petition_now_sensitive(client, pack):
+    auditor = make_staff("audrey", roles=("Reports",))
+    auditor.user_permissions.add(
+        Permission.objects.get(
+            codename="view_deliverypack", content_type__app_label="deliverypacks"
+        )
+    )
+    pack.petition.sensitive = True
+    pack.petition.save()
+    log_in_verified(client, auditor)
+
+    listed = client.get(PACKS).content.decode()
+    response = client.get(_download_url(services.download_token(pack, user=auditor)))
+
+    assert "rita" in listed  # the record, not the file
+    assert "/download/" not in listed
+    assert response.status_code == 403
+    assert "sensitive" in response.content.decode()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -14,7 +15,12 @@ from actions.exports.models import SignatureExport
 from actions.exports.services import SENSITIVE_REFUSAL, SensitivePetition
 from actions.exports.tests.expected import read_csv
 from actions.models import Petition
-from actions.tests.factories import make_petition, make_signature, petition_change_data
+from actions.tests.factories import (
+    make_petition,
+    make_signature,
+    make_staff,
+    petition_change_data,
+)
 from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -236,6 +242,18 @@ def test_a_look_at_one_of_its_signatures_is_logged(client, reports_user, sensiti
     assert _views(sensitive) == ["signature"]
 
 
+def test_a_look_at_one_of_its_signatures_history_is_logged(
+    client, reports_user, sensitive
+):
+    signature = sensitive.signatures.get()
+    url = reverse("admin:actions_signature_history", args=[signature.pk])
+
+    response = _as(client, reports_user).get(url)
+
+    assert response.status_code == 200
+    assert _views(sensitive) == ["signature_history"]
+
+
 def test_the_looks_are_listed_in_the_audit_log(client, superuser, sensitive):
     _as(client, superuser)
     client.get(SIGNATURES, {"petition__id__exact": sensitive.pk})
@@ -278,11 +296,11 @@ def test_a_campaigner_cannot_see_its_signers_anywhere(client, campaigner, sensit
     assert _views(sensitive) == []
 
 
-def test_a_campaigner_marks_a_petition_sensitive_in_the_admin(
-    client, campaigner, ordinary
+def test_a_superuser_marks_a_petition_sensitive_in_the_admin(
+    client, superuser, ordinary
 ):
     url = reverse("admin:actions_petition_change", args=[ordinary.pk])
-    _as(client, campaigner)
+    _as(client, superuser)
     page = client.get(url)
 
     response = client.post(
@@ -293,3 +311,96 @@ def test_a_campaigner_marks_a_petition_sensitive_in_the_admin(
     assert response.status_code == 302, response.context["adminform"].form.errors
     ordinary.refresh_from_db()
     assert (ordinary.sensitive, ordinary.retention_days) == (True, 30)
+
+
+def test_a_campaigner_cannot_mark_a_petition_sensitive(client, campaigner, ordinary):
+    url = reverse("admin:actions_petition_change", args=[ordinary.pk])
+    _as(client, campaigner)
+
+    response = client.post(
+        url, petition_change_data(ordinary, sensitive="on", retention_days="30")
+    )
+
+    assert response.status_code == 302
+    ordinary.refresh_from_db()
+    assert (ordinary.sensitive, ordinary.retention_days) == (False, None)
+
+
+# Files of sensitive signers: for superusers only, whoever may audit exports
+
+EXPORTS = reverse("admin:exports_signatureexport_changelist")
+
+
+@pytest.fixture
+def auditor(reports_user):
+    """A Reports user who may also see everyone's export records."""
+    reports_user.user_permissions.add(
+        Permission.objects.get(
+            codename="view_signatureexport", content_type__app_label="exports"
+        )
+    )
+    return reports_user
+
+
+def _superusers_file(superuser, filters: dict) -> SignatureExport:
+    export = services.start_export(
+        user=superuser, filters=filters, format="csv", via="background"
+    )
+    services.build_file(export.pk)
+    export.refresh_from_db()
+    return export
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "everything"])
+def test_an_auditor_cannot_download_a_superusers_sensitive_file(
+    client, superuser, auditor, sensitive, ordinary, named
+):
+    filters = {"petition": sensitive.pk} if named else {}
+    export = _superusers_file(superuser, filters)
+    token = services.download_token(export, user=auditor)
+    _as(client, auditor)
+
+    listed = client.get(EXPORTS)
+    response = client.get(
+        reverse("admin:exports_signatureexport_download", args=[token])
+    )
+
+    assert listed.status_code == 200
+    assert export.username in listed.content.decode()  # the record, not the file
+    assert "/download/" not in listed.content.decode()
+    assert response.status_code == 403
+    assert b"Hidden" not in response.content
+    assert _views(sensitive) == ["export"]  # the superuser's, none of the auditor
+
+
+def test_an_auditor_downloads_a_superusers_file_without_sensitive_signers(
+    client, superuser, auditor, sensitive, ordinary
+):
+    export = _superusers_file(superuser, {"petition": ordinary.pk})
+    token = services.download_token(export, user=auditor)
+    _as(client, auditor)
+
+    listed = client.get(EXPORTS)
+    response = client.get(
+        reverse("admin:exports_signatureexport_download", args=[token])
+    )
+
+    assert "/download/" in listed.content.decode()
+    assert response.status_code == 200
+    assert b"Open" in b"".join(response.streaming_content)
+
+
+def test_a_superuser_downloads_another_superusers_sensitive_file(
+    client, superuser, sensitive
+):
+    export = _superusers_file(superuser, {})
+    other = make_staff("root2", superuser=True)
+    token = services.download_token(export, user=other)
+    _as(client, other)
+
+    response = client.get(
+        reverse("admin:exports_signatureexport_download", args=[token])
+    )
+
+    assert response.status_code == 200
+    assert b"Hidden" in b"".join(response.streaming_content)

@@ -1,6 +1,8 @@
+import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
@@ -162,6 +164,54 @@ def test_a_campaigners_preview_names_no_signer(client, petition):
     page = response.content.decode()
     assert "Dear Alex," in page
     assert "Sokha" not in page
+
+
+def _logged(obj, key: str) -> list[dict]:
+    """What the audit log recorded under ``key`` about this object."""
+    entries = LogEntry.objects.filter(object_id=str(obj.pk)).order_by("pk")
+    return [
+        {"user": entry.user.username, "model": entry.content_type.model}
+        | json.loads(entry.change_message)[0][key]
+        for entry in entries
+        if f'"{key}"' in entry.change_message
+    ]
+
+
+def test_every_follow_up_preview_is_logged(client, petition):
+    make_recipient(petition, first_name="Sokha")
+    make_recipient(petition, first_name="Dara")
+    follow_up = make_follow_up(petition)
+    log_in_verified(client, make_staff("cam", roles=("Campaigners",)))
+
+    client.get(reverse("admin:followups_followup_preview", args=[follow_up.pk]))
+
+    [logged] = _logged(follow_up, "previewed")
+    assert (logged["user"], logged["model"], logged["what"]) == (
+        "cam",
+        "followup",
+        "follow_up",
+    )
+    assert logged["matched"] == 2
+    assert logged["filters"] == {"petition": str(petition.pk), "trigger": "now"}
+    assert _logged(petition, "viewed_signers") == []  # a stand-in name
+
+
+def test_a_superusers_preview_of_sensitive_signers_is_logged(
+    admin_client, admin_user, statement
+):
+    petition = make_petition(statement, sensitive=True)
+    make_recipient(petition, first_name="Sokha")
+    follow_up = make_follow_up(petition, body="Dear {{ first_name }},")
+
+    response = admin_client.get(
+        reverse("admin:followups_followup_preview", args=[follow_up.pk])
+    )
+
+    assert "Dear Sokha," in response.content.decode()
+    assert _logged(petition, "viewed_signers") == [
+        {"user": admin_user.username, "model": "petition", "via": "follow_up_preview"}
+    ]
+    assert len(_logged(follow_up, "previewed")) == 1
 
 
 def test_the_preview_without_signers_uses_a_stand_in_name(admin_client, petition):
