@@ -271,7 +271,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # supported: every event carries an HMAC-SHA256 signature made with the
 # account's "HTTP webhook signing key", and the webhook refuses events without
 # a valid one. Mailgun signs the event's timestamp and token but not the event
-# itself, so also set ANYMAIL_WEBHOOK_SECRET ("user:password") and give Mailgun
+# itself, so ANYMAIL_WEBHOOK_SECRET ("user:password") is required: give Mailgun
 # https://user:password@<host>/anymail/mailgun/tracking/ as the webhook URL.
 # The URL exists only when ANYMAIL_PROVIDER is set.
 ANYMAIL_PROVIDER = env_str("ANYMAIL_PROVIDER").strip().lower()
@@ -284,12 +284,20 @@ if ANYMAIL_PROVIDER == "mailgun":
         raise ImproperlyConfigured(
             "ANYMAIL_PROVIDER=mailgun needs ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY."
         )
-    if env_str("ANYMAIL_WEBHOOK_SECRET"):
-        ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
+    # Mailgun signs only a timestamp and a token, so the password is what
+    # stops a forged event body: it is required.
+    ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
+    if ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+        raise ImproperlyConfigured(
+            "ANYMAIL_PROVIDER=mailgun needs ANYMAIL_WEBHOOK_SECRET, as "
+            "'user:password' (also in the webhook URL given to Mailgun)."
+        )
 elif ANYMAIL_PROVIDER:
     raise ImproperlyConfigured(
         f"ANYMAIL_PROVIDER={ANYMAIL_PROVIDER!r} is not supported; use 'mailgun'."
     )
+# A signed event is accepted once, and only this long after it was signed.
+WEBHOOK_MAX_AGE_SECONDS = env_int("WEBHOOK_MAX_AGE_SECONDS", 600)
 
 # Signing and confirmation. On PostgreSQL a new signature, its confirmation
 # email and its consent record go in one statement (actions.insert); 0 turns
