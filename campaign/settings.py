@@ -361,6 +361,11 @@ PETITION_SCHEDULE_INTERVAL = env_int("PETITION_SCHEDULE_INTERVAL", 60)
 # an address gets at most this many such links a day.
 DATA_LINK_MAX_AGE = env_int("DATA_LINK_MAX_AGE", 24 * 3600)
 DATA_LINKS_PER_DAY = env_int("DATA_LINKS_PER_DAY", 3)
+# One client (its keyed hash; see actions.abuse.clientlimits) asks at most
+# this many times an hour for a data link, and for a confirmation sent again:
+# a script cannot walk a list of addresses through these forms. 0: no limit.
+CLIENT_DATA_REQUESTS_PER_HOUR = env_int("CLIENT_DATA_REQUESTS_PER_HOUR", 10)
+CLIENT_RESENDS_PER_HOUR = env_int("CLIENT_RESENDS_PER_HOUR", 10)
 # The daily retention job anonymises this many signatures per transaction.
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 

@@ -18,6 +18,7 @@ from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from actions.abuse.clientlimits import over_client_limit
 from actions.consent import services as consent
 from actions.core.canonical import canonical_email
 from actions.core.enqueue import enqueue
@@ -41,10 +42,19 @@ ERASED = "erased"
 # The link
 
 
-def request_data_link(*, email: str) -> bool:
+def request_data_link(*, email: str, client_ip: str = "") -> bool:
     """Have a worker email a link to this address's data if it signed
-    anything. Says nothing about whether it did. False if the broker is down
-    (the request is dropped; the supporter can ask again)."""
+    anything. Says nothing about whether it did. False if the request is
+    dropped: this client asked more than CLIENT_DATA_REQUESTS_PER_HOUR times
+    in the hour, or the broker is down (the supporter can ask again)."""
+    if over_client_limit(
+        action="data-request",
+        client_ip=client_ip,
+        limit=settings.CLIENT_DATA_REQUESTS_PER_HOUR,
+        seconds=3600,
+    ):
+        logger.info("A client over its data request limit was refused")
+        return False
     try:
         enqueue(SEND_DATA_LINK, canonical_email(email))
     except Exception:  # kombu raises several unrelated types when Redis is down
