@@ -226,7 +226,14 @@ STORAGES = {
     # through a web process on another, so every host must see the same
     # storage: a shared file system (MEDIA_ROOT/exports) or object storage
     # through django-storages (docs/operations.md).
-    "exports": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Written readable by the site's user only (0600, in 0700 directories).
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
