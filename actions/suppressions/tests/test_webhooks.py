@@ -4,6 +4,7 @@ import base64
 import importlib
 
 import pytest
+from anymail.signals import tracking
 from django.urls import NoReverseMatch, clear_url_caches, reverse
 
 import campaign.urls
@@ -251,4 +252,30 @@ def test_with_a_webhook_secret_a_signed_event_also_needs_the_password(
 
     accepted = _post(client, webhook, mailgun.signed(bounce), HTTP_AUTHORIZATION=right)
     assert accepted.status_code == 200
+    assert Suppression.objects.count() == 1
+
+
+def test_an_event_that_failed_to_record_is_accepted_when_mailgun_retries(
+    client, webhook
+):
+    """A token is used up only by an event recorded: Mailgun's retry of one
+    that failed (a 500) gets in."""
+    failures = ["once"]
+
+    def fail_once(**kwargs: object) -> None:
+        if failures:
+            failures.pop()
+            raise RuntimeError("database went away")
+
+    tracking.connect(fail_once, dispatch_uid="test-fail-once")
+    client.raise_request_exception = False
+    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"))
+    try:
+        failed = _post(client, webhook, payload)
+        retried = _post(client, webhook, payload)
+    finally:
+        tracking.disconnect(dispatch_uid="test-fail-once")
+
+    assert failed.status_code == 500
+    assert retried.status_code == 200
     assert Suppression.objects.count() == 1
