@@ -2,11 +2,13 @@
 
 from functools import partial
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from actions.abuse import screening
+from actions.abuse.clientlimits import over_client_limit
 from actions.consent import services as consent
 from actions.consent.models import ConsentWording
 from actions.core.canonical import canonical_email
@@ -160,11 +162,19 @@ def confirm_signature(*, signature: Signature) -> bool:
     return True
 
 
-def resend_confirmation(*, petition: Petition, email: str) -> None:
-    """Send the right email again to whoever owns this address, if they signed.
+def resend_confirmation(*, petition: Petition, email: str, client_ip: str = "") -> None:
+    """Send the right email again to whoever owns this address, if they signed
+    (and this client asked at most CLIENT_RESENDS_PER_HOUR times in the hour).
 
     Says nothing about whether they did: the caller shows the same page.
     """
+    if over_client_limit(
+        action="resend",
+        client_ip=client_ip,
+        limit=settings.CLIENT_RESENDS_PER_HOUR,
+        seconds=3600,
+    ):
+        return
     signature = Signature.objects.filter(
         petition=petition, canonical_email=canonical_email(email)
     ).first()

@@ -128,7 +128,9 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     form = ResendForm(request.POST)
     if form.is_valid():
         services.resend_confirmation(
-            petition=petition, email=form.cleaned_data["email"]
+            petition=petition,
+            email=form.cleaned_data["email"],
+            client_ip=client_ip(request),
         )
         return redirect("actions:check_email", slug=slug)
     context = {"petition": petition, "expired": False, "form": form}

@@ -226,7 +226,14 @@ STORAGES = {
     # through a web process on another, so every host must see the same
     # storage: a shared file system (MEDIA_ROOT/exports) or object storage
     # through django-storages (docs/operations.md).
-    "exports": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Written readable by the site's user only (0600, in 0700 directories).
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -271,7 +278,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # supported: every event carries an HMAC-SHA256 signature made with the
 # account's "HTTP webhook signing key", and the webhook refuses events without
 # a valid one. Mailgun signs the event's timestamp and token but not the event
-# itself, so also set ANYMAIL_WEBHOOK_SECRET ("user:password") and give Mailgun
+# itself, so ANYMAIL_WEBHOOK_SECRET ("user:password") is required: give Mailgun
 # https://user:password@<host>/anymail/mailgun/tracking/ as the webhook URL.
 # The URL exists only when ANYMAIL_PROVIDER is set.
 ANYMAIL_PROVIDER = env_str("ANYMAIL_PROVIDER").strip().lower()
@@ -284,12 +291,20 @@ if ANYMAIL_PROVIDER == "mailgun":
         raise ImproperlyConfigured(
             "ANYMAIL_PROVIDER=mailgun needs ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY."
         )
-    if env_str("ANYMAIL_WEBHOOK_SECRET"):
-        ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
+    # Mailgun signs only a timestamp and a token, so the password is what
+    # stops a forged event body: it is required.
+    ANYMAIL["WEBHOOK_SECRET"] = env_str("ANYMAIL_WEBHOOK_SECRET")
+    if ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+        raise ImproperlyConfigured(
+            "ANYMAIL_PROVIDER=mailgun needs ANYMAIL_WEBHOOK_SECRET, as "
+            "'user:password' (also in the webhook URL given to Mailgun)."
+        )
 elif ANYMAIL_PROVIDER:
     raise ImproperlyConfigured(
         f"ANYMAIL_PROVIDER={ANYMAIL_PROVIDER!r} is not supported; use 'mailgun'."
     )
+# A signed event is accepted once, and only this long after it was signed.
+WEBHOOK_MAX_AGE_SECONDS = env_int("WEBHOOK_MAX_AGE_SECONDS", 600)
 
 # Signing and confirmation. On PostgreSQL a new signature, its confirmation
 # email and its consent record go in one statement (actions.insert); 0 turns
@@ -354,6 +369,11 @@ PETITION_SCHEDULE_INTERVAL = env_int("PETITION_SCHEDULE_INTERVAL", 60)
 # an address gets at most this many such links a day.
 DATA_LINK_MAX_AGE = env_int("DATA_LINK_MAX_AGE", 24 * 3600)
 DATA_LINKS_PER_DAY = env_int("DATA_LINKS_PER_DAY", 3)
+# One client (its keyed hash; see actions.abuse.clientlimits) asks at most
+# this many times an hour for a data link, and for a confirmation sent again:
+# a script cannot walk a list of addresses through these forms. 0: no limit.
+CLIENT_DATA_REQUESTS_PER_HOUR = env_int("CLIENT_DATA_REQUESTS_PER_HOUR", 10)
+CLIENT_RESENDS_PER_HOUR = env_int("CLIENT_RESENDS_PER_HOUR", 10)
 # The daily retention job anonymises this many signatures per transaction.
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 

@@ -1,8 +1,8 @@
-from anymail.webhooks.mailgun import MailgunTrackingWebhookView
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from actions.suppressions.views import MailgunTrackingWebhook
 from campaign import views
 
 urlpatterns = [
@@ -18,7 +18,7 @@ if settings.ANYMAIL_PROVIDER == "mailgun":
     urlpatterns.append(
         path(
             "anymail/mailgun/tracking/",
-            MailgunTrackingWebhookView.as_view(),
+            MailgunTrackingWebhook.as_view(),
             name="mailgun_tracking_webhook",
         )
     )

@@ -2,7 +2,7 @@
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import timedelta
 from typing import TypeGuard
 
@@ -32,6 +32,8 @@ AUDIT_PERMISSION = "deliverypacks.view_deliverypack"
 BUILD_PACK = "actions.tasks.build_delivery_pack"
 # Rows a round trip of the server-side cursor brings: memory stays flat.
 NAMES_CHUNK = 2000
+# Why a pack's file went before its time (kept on its record).
+ERASED_NOTE = gettext_lazy("File deleted: a supporter it names had their data erased.")
 SENSITIVE_REFUSAL = gettext_lazy(
     "This petition is sensitive: its signers' names never go into a delivery "
     "pack, whoever asks. Request the pack without names."
@@ -223,4 +225,31 @@ def delete_expired_files() -> int:
         assert pack.file.name  # excluded above when empty
         pack_storage().delete(pack.file.name)
         deleted += pack.expire()
+    return deleted
+
+
+def delete_packs_naming(petition_ids: Collection[int]) -> int:
+    """Delete every finished pack file that lists the signers of these
+    petitions by name, after an erasure: the record stays, marked "file
+    deleted" with the reason. Packs of counts only are kept.
+
+    A file the storage fails to delete is logged and left for the expiry job.
+    Returns how many files went.
+    """
+    naming = DeliveryPack.objects.filter(
+        state=DeliveryPack.State.DONE,
+        include_names=True,
+        petition_id__in=list(petition_ids),
+    ).exclude(file="")
+    deleted = 0
+    for pack in naming.iterator():
+        assert pack.file.name  # excluded above when empty
+        try:
+            pack_storage().delete(pack.file.name)
+        except Exception:  # storages raise their own types (OSError, boto...)
+            logger.exception("Pack file %s not deleted after an erasure", pack.pk)
+            continue
+        if pack.expire():
+            DeliveryPack.objects.filter(pk=pack.pk).update(error=str(ERASED_NOTE))
+            deleted += 1
     return deleted

@@ -2,7 +2,7 @@
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import closing
 from datetime import timedelta
 from typing import Any, BinaryIO, TypeGuard
@@ -40,6 +40,10 @@ AUDIT_PERMISSION = "exports.view_signatureexport"
 BUILD_EXPORT = "actions.tasks.build_signature_export"
 # The filter that keeps sensitive petitions' signers out of an export.
 WITHOUT_SENSITIVE = {"sensitive": "excluded"}
+# Why an export's file went before its time (kept on its record).
+ERASED_NOTE = gettext_lazy(
+    "File deleted: a supporter whose signature it may hold had their data erased."
+)
 SENSITIVE_REFUSAL = gettext_lazy(
     "This petition is sensitive: only a superuser can export its signatures."
 )
@@ -294,6 +298,37 @@ def delete_expired_files() -> int:
         assert export.file.name  # excluded above when empty
         export_storage().delete(export.file.name)
         deleted += export.expire()
+    return deleted
+
+
+def delete_files_holding(petition_ids: Collection[int]) -> int:
+    """Delete every finished export file that may hold signers of these
+    petitions (those exported for one of them, and those of every petition),
+    after an erasure: the record stays, marked "file deleted" with the reason.
+
+    A file the storage fails to delete is logged and left for the expiry job.
+    Returns how many files went.
+    """
+    petitions = set(petition_ids)
+    if not petitions:
+        return 0
+    finished = SignatureExport.objects.filter(state=SignatureExport.State.DONE).exclude(
+        file=""
+    )
+    deleted = 0
+    for export in finished.iterator():
+        petition = export.filters.get("petition")
+        if petition is not None and petition not in petitions:
+            continue  # made for one other petition
+        assert export.file.name  # excluded above when empty
+        try:
+            export_storage().delete(export.file.name)
+        except Exception:  # storages raise their own types (OSError, boto...)
+            logger.exception("Export file %s not deleted after an erasure", export.pk)
+            continue
+        if export.expire():
+            SignatureExport.objects.filter(pk=export.pk).update(error=str(ERASED_NOTE))
+            deleted += 1
     return deleted
 
 

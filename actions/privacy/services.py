@@ -18,10 +18,13 @@ from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from actions.abuse.clientlimits import over_client_limit
 from actions.consent import services as consent
 from actions.core.canonical import canonical_email
 from actions.core.enqueue import enqueue
 from actions.core.tokens import read_data_token
+from actions.deliverypacks import services as deliverypacks
+from actions.exports import services as exports
 from actions.followups import services as followups
 from actions.followups import withdrawals
 from actions.models import Petition, Signature
@@ -41,10 +44,19 @@ ERASED = "erased"
 # The link
 
 
-def request_data_link(*, email: str) -> bool:
+def request_data_link(*, email: str, client_ip: str = "") -> bool:
     """Have a worker email a link to this address's data if it signed
-    anything. Says nothing about whether it did. False if the broker is down
-    (the request is dropped; the supporter can ask again)."""
+    anything. Says nothing about whether it did. False if the request is
+    dropped: this client asked more than CLIENT_DATA_REQUESTS_PER_HOUR times
+    in the hour, or the broker is down (the supporter can ask again)."""
+    if over_client_limit(
+        action="data-request",
+        client_ip=client_ip,
+        limit=settings.CLIENT_DATA_REQUESTS_PER_HOUR,
+        seconds=3600,
+    ):
+        logger.info("A client over its data request limit was refused")
+        return False
     try:
         enqueue(SEND_DATA_LINK, canonical_email(email))
     except Exception:  # kombu raises several unrelated types when Redis is down
@@ -149,14 +161,26 @@ def erase(*, signature: Signature) -> int:
     )
     if address is None:
         return 0
-    ids = list(_held(address).select_for_update().values_list("pk", flat=True))
+    held = _held(address).select_for_update()
+    ids = list(held.values_list("pk", flat=True))
+    petition_ids = set(held.values_list("petition_id", flat=True))
     erased = anonymise(ids)
     if not erased:
         return 0  # a concurrent erasure of the same address came first
     withdrawals.forget_address(address)
     suppressions.forget_address(address)
+    delete_files_naming(petition_ids)
     Erasure.objects.create(reason=Erasure.Reason.REQUEST, signatures=erased)
     return erased
+
+
+def delete_files_naming(petition_ids: set[int]) -> int:
+    """Delete the finished export and delivery pack files that may hold
+    signers of these petitions (their records stay, marked as such); how
+    many went. Files made after this run no longer hold the erased."""
+    return exports.delete_files_holding(petition_ids) + (
+        deliverypacks.delete_packs_naming(petition_ids)
+    )
 
 
 def anonymise(signature_ids: list[int]) -> int:
@@ -219,7 +243,7 @@ def anonymise_expired(
     size = batch_size or settings.RETENTION_BATCH_SIZE
     done = batches = 0
     for petition in expired_petitions():
-        after = 0
+        after, before = 0, done
         while max_batches is None or batches < max_batches:
             with transaction.atomic():
                 ids = list(
@@ -237,6 +261,8 @@ def anonymise_expired(
                 if on_batch is not None:
                     on_batch(count)
             done, batches, after = done + count, batches + 1, ids[-1]
+        if done > before:
+            delete_files_naming({petition.pk})
     if done:
         logger.info("Retention: %s signatures anonymised", done)
     return done

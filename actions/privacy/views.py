@@ -16,6 +16,7 @@ from actions.core.decorators import same_origin_post
 from actions.models import Signature
 from actions.privacy import services
 from actions.privacy.forms import DataRequestForm
+from campaign.clientip import client_ip
 
 
 @same_origin_post
@@ -24,7 +25,9 @@ def your_data(request: HttpRequest) -> HttpResponse:
     """Ask for a link by email; the answer is the same whatever is held."""
     form = DataRequestForm(request.POST or None)
     if form.is_valid():
-        services.request_data_link(email=form.cleaned_data["email"])
+        services.request_data_link(
+            email=form.cleaned_data["email"], client_ip=client_ip(request)
+        )
         return redirect("actions:your_data_sent")
     status = 400 if form.errors else 200
     return render(request, "privacy/your_data.html", {"form": form}, status=status)

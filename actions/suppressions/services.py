@@ -4,9 +4,14 @@ A mail provider's signed tracking webhook (django-anymail) fills it; every
 email the site sends checks it first, so nothing more goes to such an address.
 """
 
+import hashlib
 import logging
+import math
+import time
 
 from anymail.signals import AnymailTrackingEvent, EventType
+from django.conf import settings
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast, Concat
@@ -23,6 +28,59 @@ REASONS = {
     EventType.BOUNCED: Suppression.Reason.BOUNCED,
     EventType.COMPLAINED: Suppression.Reason.COMPLAINED,
 }
+
+
+class StaleEvent(Exception):
+    """A signed webhook event outside the freshness window (or with no time)."""
+
+
+class ReplayedEvent(Exception):
+    """A signed webhook event whose token was accepted before."""
+
+
+class TokenStoreDown(Exception):
+    """The store of seen tokens (Redis) did not answer: the event is refused."""
+
+
+def claim_event_token(*, token: str, timestamp: str) -> None:
+    """Accept a signed event's token once, and only within
+    WEBHOOK_MAX_AGE_SECONDS of the time it was signed (either way: clocks
+    differ). Call it after the signature is checked: a forged request must not
+    use up a real event's token.
+
+    The token is remembered in Redis with SET NX for twice the window (an
+    event signed up to a window ahead stays fresh that long), so a captured
+    event cannot be posted again. Raises StaleEvent, ReplayedEvent or, when
+    Redis does not answer, TokenStoreDown: the webhook then fails closed and
+    the provider tries again later.
+    """
+    window = settings.WEBHOOK_MAX_AGE_SECONDS
+    try:
+        age = time.time() - float(timestamp)
+    except (TypeError, ValueError) as exc:
+        raise StaleEvent from exc
+    if not math.isfinite(age) or abs(age) > window:
+        raise StaleEvent
+    try:
+        claimed = caches["default"].add(_token_key(token), 1, timeout=2 * window)
+    except Exception as exc:  # redis-py raises several unrelated types
+        raise TokenStoreDown from exc
+    if not claimed:
+        raise ReplayedEvent
+
+
+def release_event_token(token: str) -> None:
+    """Forget a claimed token whose event could not be recorded, so the
+    provider's retry of it is accepted. Never raises."""
+    try:
+        caches["default"].delete(_token_key(token))
+    except Exception:  # redis-py raises several unrelated types
+        logger.warning("Could not release a webhook token")
+
+
+def _token_key(token: str) -> str:
+    # Hashed: the token is the sender's text, of any length.
+    return "webhook-token:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def is_suppressed(email: str) -> bool:

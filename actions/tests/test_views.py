@@ -481,6 +481,36 @@ def test_resend_to_an_unknown_address_looks_the_same_and_sends_nothing(
     assert OutboundEmail.objects.count() == 0
 
 
+def test_one_client_resending_too_often_gets_the_same_page_and_no_email(
+    client, statement, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """Per signature, MAX_EMAILS_PER_SIGNATURE emails; per client,
+    CLIENT_RESENDS_PER_HOUR resends an hour across addresses and petitions."""
+    settings.CLIENT_RESENDS_PER_HOUR = 2
+    petitions = [make_petition(statement) for _ in range(3)]
+    for petition in petitions:
+        make_signature(petition, email="ada@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [
+            client.post(_url("resend", petition), {"email": "ada@example.org"})
+            for petition in petitions
+        ]
+        elsewhere = client.post(
+            _url("resend", petitions[2]),
+            {"email": "ada@example.org"},
+            REMOTE_ADDR="198.51.100.7",
+        )
+
+    assert {a.status_code for a in answers} == {elsewhere.status_code} == {302}
+    assert [a["Location"] for a in answers] == [
+        _url("check_email", p) for p in petitions
+    ]
+    # Two from the first client, then one from the second: the third was held.
+    assert len(mailoutbox) == 3
+    assert OutboundEmail.objects.filter(signature__petition=petitions[2]).count() == 1
+
+
 def test_resend_with_a_bad_address_shows_the_form_again(client, petition):
     response = client.post(_url("resend", petition), {"email": "nope"})
 

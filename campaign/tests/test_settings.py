@@ -57,6 +57,17 @@ def test_mailgun_without_a_signing_key_refuses_to_start(monkeypatch):
         _settings(monkeypatch, ANYMAIL_PROVIDER="mailgun")
 
 
+@pytest.mark.parametrize("secret", ["", "no-colon"], ids=["unset", "not user:pass"])
+def test_mailgun_without_a_webhook_secret_refuses_to_start(monkeypatch, secret):
+    with pytest.raises(ImproperlyConfigured, match="needs ANYMAIL_WEBHOOK_SECRET"):
+        _settings(
+            monkeypatch,
+            ANYMAIL_PROVIDER="mailgun",
+            ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY="key",
+            ANYMAIL_WEBHOOK_SECRET=secret,
+        )
+
+
 def test_an_unsupported_provider_refuses_to_start(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="not supported"):
         _settings(monkeypatch, ANYMAIL_PROVIDER="postmark")

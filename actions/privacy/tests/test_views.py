@@ -216,3 +216,31 @@ def test_every_email_links_to_your_data(
     follow_up = preview(make_follow_up(petition))
     assert f"{settings.SITE_URL}{YOUR_DATA}" in follow_up.text
     assert f'href="{settings.SITE_URL}{YOUR_DATA}"' in follow_up.html
+
+
+def test_one_client_asking_too_often_gets_the_same_page_and_no_email(
+    client, petition, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """Per address, three links a day; per client, CLIENT_DATA_REQUESTS_PER_HOUR
+    requests an hour, whatever the addresses: past it the page is the same
+    and nothing is sent, for a known address too."""
+    settings.CLIENT_DATA_REQUESTS_PER_HOUR = 2
+    for name in ("ada", "grace", "mary"):
+        make_signature(petition, email=f"{name}@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [
+            client.post(YOUR_DATA, {"email": f"{name}@example.org"})
+            for name in ("ada", "grace", "mary")
+        ]
+        elsewhere = client.post(
+            YOUR_DATA, {"email": "mary@example.org"}, REMOTE_ADDR="198.51.100.7"
+        )
+
+    assert {a.status_code for a in answers} == {elsewhere.status_code} == {302}
+    assert {a["Location"] for a in answers} == {elsewhere["Location"]} == {SENT}
+    sent = sorted(email.to[0] for email in mailoutbox)
+    assert sent == ["ada@example.org", "grace@example.org", "mary@example.org"]
+    # The third request from the first client sent nothing: mary's one email
+    # is the other client's.
+    assert OutboundEmail.objects.filter(to_email="mary@example.org").count() == 1

@@ -18,9 +18,12 @@ def sign(timestamp: str, token: str, key: str = SIGNING_KEY) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed(data: dict, key: str = SIGNING_KEY, token: str | None = None) -> dict:
-    """The webhook body for ``data``, signed with ``key``."""
-    timestamp, token = str(int(time.time())), token or secrets.token_hex(25)
+def signed(
+    data: dict, key: str = SIGNING_KEY, token: str | None = None, age: float = 0
+) -> dict:
+    """The webhook body for ``data``, signed with ``key`` ``age`` seconds ago."""
+    timestamp = str(int(time.time() - age))
+    token = token or secrets.token_hex(25)
     return {
         "signature": {
             "timestamp": timestamp,

@@ -4,6 +4,7 @@ import base64
 import importlib
 
 import pytest
+from anymail.signals import tracking
 from django.urls import NoReverseMatch, clear_url_caches, reverse
 
 import campaign.urls
@@ -100,14 +101,74 @@ def test_a_body_that_is_not_json_is_refused(client, webhook):
     assert not Suppression.objects.exists()
 
 
-def test_a_replayed_event_adds_nothing(client, webhook):
-    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"))
+def test_a_fresh_signed_event_is_accepted_and_the_same_event_again_refused(
+    client, webhook
+):
+    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"), age=60)
 
     first = _post(client, webhook, payload)
     second = _post(client, webhook, payload)
+    third = _post(client, webhook, payload)
 
-    assert first.status_code == second.status_code == 200
+    assert first.status_code == 200
+    assert second.status_code == third.status_code == 400
+    assert Suppression.objects.get().canonical_email == "ada@example.org"
+
+
+def test_a_replay_under_another_event_body_is_refused(client, webhook):
+    """The signature covers only the timestamp and token: a captured one
+    must not carry a different recipient in."""
+    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"))
+    forged = payload | {"event-data": mailgun.hard_bounce("grace@example.org")}
+
+    assert _post(client, webhook, payload).status_code == 200
+    assert _post(client, webhook, forged).status_code == 400
+    assert list(Suppression.objects.values_list("canonical_email", flat=True)) == [
+        "ada@example.org"
+    ]
+
+
+@pytest.mark.parametrize(
+    "age", [20 * 60, 11 * 60, -20 * 60], ids=["20 min", "11 min", "ahead"]
+)
+def test_an_event_signed_outside_the_freshness_window_is_refused(client, webhook, age):
+    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"), age=age)
+
+    response = _post(client, webhook, payload)
+
+    assert response.status_code == 400
+    assert not Suppression.objects.exists()
+
+
+def test_a_refused_forgery_does_not_use_up_the_real_events_token(client, webhook):
+    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"))
+    forged = mailgun.signed(
+        mailgun.hard_bounce("ada@example.org"),
+        key="a-guessed-key",
+        token=payload["signature"]["token"],
+    )
+
+    assert _post(client, webhook, forged).status_code == 400
+    assert _post(client, webhook, payload).status_code == 200
     assert Suppression.objects.count() == 1
+
+
+def test_without_redis_the_event_is_refused_for_a_retry(client, webhook, settings):
+    """Fail closed: with no memory of the tokens seen, nothing is accepted;
+    Mailgun retries an event answered with a 5xx."""
+    settings.CACHES = settings.CACHES | {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"))
+
+    response = _post(client, webhook, payload)
+
+    assert response.status_code == 503
+    assert not Suppression.objects.exists()
 
 
 def test_a_second_bounce_of_the_same_address_adds_nothing(client, webhook):
@@ -191,4 +252,30 @@ def test_with_a_webhook_secret_a_signed_event_also_needs_the_password(
 
     accepted = _post(client, webhook, mailgun.signed(bounce), HTTP_AUTHORIZATION=right)
     assert accepted.status_code == 200
+    assert Suppression.objects.count() == 1
+
+
+def test_an_event_that_failed_to_record_is_accepted_when_mailgun_retries(
+    client, webhook
+):
+    """A token is used up only by an event recorded: Mailgun's retry of one
+    that failed (a 500) gets in."""
+    failures = ["once"]
+
+    def fail_once(**kwargs: object) -> None:
+        if failures:
+            failures.pop()
+            raise RuntimeError("database went away")
+
+    tracking.connect(fail_once, dispatch_uid="test-fail-once")
+    client.raise_request_exception = False
+    payload = mailgun.signed(mailgun.hard_bounce("ada@example.org"))
+    try:
+        failed = _post(client, webhook, payload)
+        retried = _post(client, webhook, payload)
+    finally:
+        tracking.disconnect(dispatch_uid="test-fail-once")
+
+    assert failed.status_code == 500
+    assert retried.status_code == 200
     assert Suppression.objects.count() == 1
