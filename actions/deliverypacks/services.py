@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from actions.core.enqueue import enqueue
-from actions.counts import country_counts_to_show
 from actions.core.tokens import make_delivery_pack_token, read_delivery_pack_token
+from actions.counts import country_counts_to_show
 from actions.deliverypacks.document import Cover, write_pack
 from actions.deliverypacks.models import DeliveryPack, pack_storage
 from actions.models import Petition, Signature

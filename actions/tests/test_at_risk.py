@@ -30,9 +30,7 @@ def _sign(client, petition, data, capture):
 # The form: email only, name optional
 
 
-def test_the_form_of_a_sensitive_petition_asks_for_an_optional_name(
-    client, sensitive
-):
+def test_the_form_of_a_sensitive_petition_asks_for_an_optional_name(client, sensitive):
     page = client.get(_sign_url(sensitive)).content.decode()
 
     assert "Name or initials (optional)" in page
@@ -43,9 +41,7 @@ def test_the_form_of_a_sensitive_petition_asks_for_an_optional_name(
     assert 'name="country"' in page
 
 
-def test_the_form_of_an_ordinary_petition_still_asks_for_both_names(
-    client, petition
-):
+def test_the_form_of_an_ordinary_petition_still_asks_for_both_names(client, petition):
     page = client.get(_sign_url(petition)).content.decode()
 
     assert 'name="last_name"' in page
@@ -115,9 +111,7 @@ def test_an_ordinary_petition_still_needs_a_name(client, petition, sign_data):
     assert not Signature.objects.exists()
 
 
-def test_the_cached_form_changes_when_a_petition_becomes_sensitive(
-    client, petition
-):
+def test_the_cached_form_changes_when_a_petition_becomes_sensitive(client, petition):
     client.get(petition.statement.get_absolute_url())  # caches the form
     Petition.objects.filter(pk=petition.pk).update(sensitive=True)
     caches["rows"].clear()
