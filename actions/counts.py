@@ -66,3 +66,23 @@ def confirmed_counts(petition_ids: Iterable[int]) -> dict[int, int]:
         except Exception:
             logger.warning("Count cache unavailable")
     return counts
+
+
+# The code of the row that stands for the countries too small to name.
+OTHER_COUNTRIES = ""
+
+
+def country_counts_to_show(
+    rows: list[tuple[str, int]], *, sensitive: bool
+) -> list[tuple[str, int]]:
+    """(country code, count) rows as they may be shown outside the
+    organisation. For a sensitive petition, a country with fewer than
+    PUBLIC_COUNTRY_COUNT_MIN signatures is not named: those are added up in
+    one last row, OTHER_COUNTRIES, so that a small count cannot point at a
+    person. The total stays the same."""
+    if not sensitive:
+        return rows
+    minimum = settings.PUBLIC_COUNTRY_COUNT_MIN
+    shown = [(code, n) for code, n in rows if n >= minimum]
+    others = sum(n for _code, n in rows if n < minimum)
+    return [*shown, (OTHER_COUNTRIES, others)] if others else shown

@@ -4,6 +4,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -115,6 +116,46 @@ def _clean_name(value: str) -> str:
     return cleaned
 
 
+class AtRiskSignatureForm(SignatureForm):
+    """The signing form of a sensitive petition, whose signers may be at risk:
+    the name is optional (a display name or initials do) and is one field;
+    email and country are asked as on any petition."""
+
+    first_name = forms.CharField(
+        label=_("Name or initials (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Signing this petition may put people at risk, so a name is not "
+            "needed: you may give initials or a display name, or leave it empty."
+        ),
+    )
+    last_name = None  # type: ignore[assignment]  # one optional field only
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        layout = self.helper.layout
+        layout.fields = [name for name in layout.fields if name != "last_name"]
+
+    def clean_first_name(self) -> str:
+        value = self.cleaned_data["first_name"]
+        printable = "".join(ch for ch in value if ch.isprintable()).strip()
+        return _clean_name(value) if printable else ""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cleaned["last_name"] = ""
+        return cleaned
+
+
+def signature_form(petition: Petition, *args: Any, **kwargs: Any) -> SignatureForm:
+    """The signing form this petition asks for (AtRiskSignatureForm when it
+    is sensitive)."""
+    form_class = AtRiskSignatureForm if petition.sensitive else SignatureForm
+    return form_class(*args, **kwargs)
+
+
 class ResendForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"),
@@ -162,6 +203,18 @@ class PetitionAdminForm(forms.ModelForm):
             "sensitive",
             "retention_days",
         ]
+
+    def clean_retention_days(self) -> int | None:
+        """A petition made sensitive now, without a retention period of its
+        own, gets the shorter one for at-risk signers; an empty period saved
+        again later is kept (a superuser's explicit choice)."""
+        days = self.cleaned_data["retention_days"]
+        made_sensitive = (
+            self.cleaned_data.get("sensitive") and "sensitive" in self.changed_data
+        )
+        if days is None and made_sensitive:
+            return settings.SENSITIVE_RETENTION_DAYS
+        return days
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

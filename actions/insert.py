@@ -34,6 +34,9 @@ def insert_new_signature(
     wording row a process cached has gone (its database was reset, as between
     tests).
     """
+    if signature.petition.sensitive:
+        # At-risk signers: screening used the client hash; it is not stored.
+        signature.client_hash = ""
     insert_signature, params = _insert_signature_sql(signature)
     assert record.wording is not None  # consent.signing_record sets it
     wording = [record.wording.text_hash]

@@ -13,7 +13,7 @@ from actions.core.decorators import same_origin_post
 from actions.core.forms import clean_source
 from actions.core.tokens import make_thanks_token
 from actions.counts import confirmed_counts
-from actions.forms import ResendForm, SignatureForm
+from actions.forms import ResendForm, SignatureForm, signature_form
 from actions.models import Petition, Signature
 from actions.revisions.services import latest_changes
 from actions.timeline import services as timeline
@@ -33,8 +33,8 @@ def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
             "percent": min(100, counts[petition.pk] * 100 // petition.goal),
             "change": changes.get(petition.pk),
             "timeline": timelines[petition.pk],
-            "form": SignatureForm(
-                initial={"source": source}, auto_id=f"id_{petition.slug}_%s"
+            "form": signature_form(
+                petition, initial={"source": source}, auto_id=f"id_{petition.slug}_%s"
             ),
         }
         for petition in petitions
@@ -71,7 +71,7 @@ def _updates_label() -> str:
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
     source = clean_source(request.GET.get("source"))
-    form = SignatureForm(request.POST or None, initial={"source": source})
+    form = signature_form(petition, request.POST or None, initial={"source": source})
     refused = request.method == "POST" and not petition.is_open
     if not refused and form.is_valid():
         try:

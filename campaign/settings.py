@@ -377,6 +377,13 @@ CLIENT_RESENDS_PER_HOUR = env_int("CLIENT_RESENDS_PER_HOUR", 10)
 # The daily retention job anonymises this many signatures per transaction.
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
 
+# At-risk signers (sensitive petitions): a petition made sensitive without a
+# retention period of its own gets this one; outside the organisation (a
+# delivery pack) a country with fewer signatures than this is counted only
+# among "other countries", so a small count cannot point at a person.
+SENSITIVE_RETENTION_DAYS = env_int("SENSITIVE_RETENTION_DAYS", 90)
+PUBLIC_COUNTRY_COUNT_MIN = env_int("PUBLIC_COUNTRY_COUNT_MIN", 10)
+
 # Celery. With no broker configured, tasks run in-process (development).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # With tasks in-process there is no beat either: the development server runs

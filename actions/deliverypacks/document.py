@@ -148,4 +148,6 @@ def _write_countries(pages: _Pages, by_country: list[tuple[str, int]]) -> None:
 
 
 def _country(code: str) -> str:
+    if not code:  # actions.counts.OTHER_COUNTRIES: the small ones added up
+        return _("Other countries")
     return str(countries.name(code)) or code

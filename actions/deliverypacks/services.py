@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from actions.core.enqueue import enqueue
 from actions.core.tokens import make_delivery_pack_token, read_delivery_pack_token
+from actions.counts import country_counts_to_show
 from actions.deliverypacks.document import Cover, write_pack
 from actions.deliverypacks.models import DeliveryPack, pack_storage
 from actions.models import Petition, Signature
@@ -141,7 +142,11 @@ def build_pack(pack_id: int) -> DeliveryPack | None:
 
 
 def _write_file(pack: DeliveryPack, petition: Petition) -> tuple[str, int]:
-    by_country = counts_by_country(petition)
+    # The pack leaves the organisation: small countries of a sensitive
+    # petition are counted among "other countries", not named.
+    by_country = country_counts_to_show(
+        counts_by_country(petition), sensitive=petition.sensitive
+    )
     total = sum(n for _code, n in by_country)
     cover = Cover(
         title=petition.title,

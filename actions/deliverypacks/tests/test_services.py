@@ -233,3 +233,42 @@ def test_old_files_are_deleted_and_their_records_kept(
     pack.refresh_from_db()
     assert pack.state == DeliveryPack.State.EXPIRED
     assert not os.path.exists(path)
+
+
+def test_a_sensitive_pack_names_only_countries_with_many_signers(
+    reports_user, statement, settings, django_capture_on_commit_callbacks
+):
+    settings.PUBLIC_COUNTRY_COUNT_MIN = 3
+    petition = make_petition(statement, sensitive=True)
+    for country in ["KH", "KH", "KH", "ER", "TH"]:
+        make_signature(petition, last_name="Hidden", country=country, state=CONFIRMED)
+
+    pack = _built(
+        user=reports_user,
+        petition=petition,
+        include_names=False,
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+
+    text = pdf_text(pack.file.read())
+    assert pack.signature_count == 5
+    assert "Cambodia" in text
+    assert "Other countries" in text
+    assert "Eritrea" not in text and "Thailand" not in text
+    assert "Hidden" not in text and "Ada" not in text
+
+
+def test_an_ordinary_pack_names_every_country(
+    reports_user, signed, settings, django_capture_on_commit_callbacks
+):
+    settings.PUBLIC_COUNTRY_COUNT_MIN = 3
+
+    pack = _built(
+        user=reports_user,
+        petition=signed,
+        include_names=False,
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+
+    text = pdf_text(pack.file.read())
+    assert "France" in text and "Other countries" not in text
