@@ -39,14 +39,23 @@ def derive_key(secret: str) -> bytes:
 
 def canonical_time(at: datetime) -> str:
     """The confirmation time as hashed: UTC, microseconds, a trailing Z."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at.utcoffset():
+        at = at.astimezone(UTC)
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def leaf_message(signature_id: int, email: str, confirmed_at: datetime) -> str:
+    return f"{signature_id}\n{email}\n{canonical_time(confirmed_at)}"
+
+
+def message_value(key: bytes, message: str) -> bytes:
+    return hmac.digest(key, message.encode(), "sha256")
 
 
 def leaf_value(
     key: bytes, signature_id: int, email: str, confirmed_at: datetime
 ) -> bytes:
-    message = f"{signature_id}\n{email}\n{canonical_time(confirmed_at)}"
-    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+    return message_value(key, leaf_message(signature_id, email, confirmed_at))
 
 
 def leaf_node(value: bytes) -> bytes:

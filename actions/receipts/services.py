@@ -109,16 +109,12 @@ def commit_day(*, day: date) -> DailyRoot | None:
     key = leaf_key()
     chunk_roots: list[bytes] = []
     size = 0
-    rows = _confirmed_on(day).values_list("pk", "canonical_email", "confirmed_at")
-    for batch in _batches(rows.iterator(chunk_size=BATCH), BATCH):
-        values = [merkle.leaf_value(key, *row) for row in batch]
+    for batch in _batches(_day_rows(day), BATCH):
+        values = [merkle.message_value(key, message) for _pk, message, _ in batch]
         for start in range(0, len(values), merkle.CHUNK):
             chunk_roots.append(merkle.chunk_root(values[start : start + merkle.CHUNK]))
         ids = [row[0] for row in batch]
-        _write_leaves(
-            (pk, day, size + i, value.hex())
-            for i, (pk, value) in enumerate(zip(ids, values, strict=True))
-        )
+        _write_leaves(day, size, zip(ids, values, strict=True))
         size += len(values)
     if not size:
         return None
@@ -128,6 +124,40 @@ def commit_day(*, day: date) -> DailyRoot | None:
         size=size,
         chunk_roots=b"".join(chunk_roots),
     )
+
+
+# The leaf message (merkle.leaf_message) written by PostgreSQL, which reads a
+# million rows' ids and strings several times faster than Python formats their
+# times; a test checks both give the same messages.
+DAY_ROWS_SQL = """
+SELECT id,
+    id::text || E'\\n' || canonical_email || E'\\n'
+    || to_char(confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    anonymised_at IS NOT NULL
+FROM actions_signature
+WHERE state = %s AND confirmed_at >= %s AND confirmed_at < %s
+ORDER BY confirmed_at, id
+"""
+
+
+def _day_rows(day: date) -> Iterator[tuple[int, str, bool]]:
+    """(id, leaf message, anonymised) of a day's confirmed signatures, in the
+    tree's order: by confirmation time, then id."""
+    if connection.vendor == "postgresql":
+        state = Signature.State.CONFIRMED.value
+        params = (state, _start(day), _start(day + timedelta(days=1)))
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(DAY_ROWS_SQL, params)
+            while rows := cursor.fetchmany(BATCH):
+                yield from rows
+        return
+    rows = _confirmed_on(day).values_list(
+        "pk", "canonical_email", "confirmed_at", "anonymised_at"
+    )
+    # Confirmed rows always have confirmed_at; the ORM types it optional.
+    typed = cast(Iterator[tuple[Any, ...]], rows.iterator(chunk_size=BATCH))
+    for pk, email, at, anonymised_at in typed:
+        yield pk, merkle.leaf_message(pk, email, at), anonymised_at is not None
 
 
 def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
@@ -141,20 +171,25 @@ def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _write_leaves(rows: Iterable[tuple[int, date, int, str]]) -> None:
+def _write_leaves(day: date, first: int, leaves: Iterable[tuple[int, bytes]]) -> None:
+    """Store leaves (signature id, value) at positions from ``first`` on."""
     if connection.vendor != "postgresql":
         Leaf.objects.bulk_create(
-            Leaf(signature_id=pk, day=day, position=position, leaf=leaf)
-            for pk, day, position, leaf in rows
+            Leaf(signature_id=pk, day=day, position=first + i, leaf=value.hex())
+            for i, (pk, value) in enumerate(leaves)
         )
         return
-    # COPY: a million leaves in seconds, where INSERTs take minutes.
+    # COPY in text form, one write per batch: a million leaves in seconds.
+    iso = day.isoformat()
+    text = "".join(
+        f"{pk}\t{iso}\t{first + i}\t{value.hex()}\n"
+        for i, (pk, value) in enumerate(leaves)
+    )
     table = Leaf._meta.db_table
-    with connection.cursor() as cursor:
-        sql = f"COPY {table} (signature_id, day, position, leaf) FROM STDIN"
+    sql = f"COPY {table} (signature_id, day, position, leaf) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         with cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+            copy.write(text)
 
 
 # Receipts
@@ -352,15 +387,10 @@ def _verify_day(daily: DailyRoot) -> DayCheck:
     key = leaf_key()
     kept = dict(Leaf.objects.filter(day=daily.day).values_list("signature_id", "leaf"))
     nodes, held, missing_leaf = [], set(), []
-    rows = _confirmed_on(daily.day).values_list(
-        "pk", "canonical_email", "confirmed_at", "anonymised_at"
-    )
-    # Confirmed rows always have confirmed_at; the ORM types it optional.
-    held_rows = cast(Iterator[tuple[Any, ...]], rows.iterator(chunk_size=BATCH))
-    for pk, email, at, anonymised_at in held_rows:
+    for pk, message, is_anonymised in _day_rows(daily.day):
         held.add(pk)
-        if anonymised_at is None:
-            value = merkle.leaf_value(key, pk, email, at)
+        if not is_anonymised:
+            value = merkle.message_value(key, message)
         elif pk in kept:
             value = bytes.fromhex(kept[pk])
         else:

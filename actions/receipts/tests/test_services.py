@@ -233,3 +233,25 @@ def test_the_receipt_key_setting_replaces_the_secret_key(petition):
         assert not services.verify_days()[0].matches
     with override_settings(SECRET_KEY="rotated " * 8):
         assert services.verify_days()[0].matches
+
+
+def test_the_database_writes_the_same_leaf_messages_as_python(petition):
+    """On PostgreSQL the messages come from SQL; they must equal merkle's."""
+    signatures = confirmed_on(petition, 3)
+    Signature.objects.filter(pk=signatures[0].pk).update(
+        confirmed_at=at(seconds=86399) + timedelta(microseconds=999999)
+    )
+    Signature.objects.filter(pk=signatures[1].pk).update(
+        confirmed_at=at(seconds=3) + timedelta(microseconds=7)
+    )
+
+    rows = list(services._day_rows(DAY))
+
+    held = Signature.objects.order_by("confirmed_at", "pk")
+    assert rows == [
+        (s.pk, merkle.leaf_message(s.pk, s.canonical_email, s.confirmed_at), False)
+        for s in held
+    ]
+    assert rows[-1][1].endswith("\n2026-11-02T23:59:59.999999Z")
+    assert rows[0][1].endswith("\n2026-11-02T00:00:03.000007Z")
+    assert rows[1][1].endswith("\n2026-11-02T00:02:01.000000Z")
