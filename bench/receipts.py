@@ -83,7 +83,7 @@ def child() -> None:
     from django.db import connection
 
     from actions.models import Signature
-    from actions.receipts import services
+    from actions.receipts import checking, services
     from actions.receipts.models import DailyRoot
 
     with connection.cursor() as cursor:
@@ -112,7 +112,7 @@ def child() -> None:
     start = time.perf_counter()
     status = services.receipt_status(signature_id=last)
     receipt_ms = (time.perf_counter() - start) * 1000
-    verdict = services.check_receipt(json.dumps(status.receipt))
+    verdict = checking.check_receipt(json.dumps(status.receipt))
     print(
         json.dumps(
             {

@@ -1,12 +1,12 @@
 """Committing each finished UTC day's confirmed signatures to a Merkle root,
-the signers' receipts, checking a receipt, and re-verifying the roots.
+the signers' receipts, and re-verifying the roots (checking a receipt is in
+``checking.py``).
 
 The tree is defined in ``merkle.py`` and docs/architecture.md ("Signature
 receipts"). A committed day never changes: its leaves and root are written
 once, in one transaction.
 """
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,7 +19,6 @@ from django.db.models import QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from actions.core.tokens import (
     make_receipt_token,
@@ -27,7 +26,7 @@ from actions.core.tokens import (
     read_thanks_token,
 )
 from actions.models import Signature
-from actions.receipts import merkle
+from actions.receipts import checking, merkle
 from actions.receipts.models import DailyRoot, Leaf
 
 # A confirmation stamped just before midnight may commit just after: a day is
@@ -38,8 +37,6 @@ COMMIT_GRACE = timedelta(minutes=10)
 READY_AFTER = COMMIT_GRACE + timedelta(minutes=20)
 # Rows per fetch and per COPY: a whole number of chunks.
 BATCH = merkle.CHUNK * 8
-RECEIPT_KIND = "signature-receipt"
-MAX_PATH = 64
 
 
 def leaf_key() -> bytes:
@@ -272,7 +269,7 @@ def build_receipt(leaf: Leaf) -> dict[str, object]:
         leaf.position,
     )
     return {
-        "kind": RECEIPT_KIND,
+        "kind": checking.RECEIPT_KIND,
         "version": 1,
         "site": settings.SITE_URL,
         "day": leaf.day.isoformat(),
@@ -282,76 +279,6 @@ def build_receipt(leaf: Leaf) -> dict[str, object]:
         "path": [sibling.hex() for sibling in siblings],
         "root": daily.root,
     }
-
-
-# Checking a receipt
-
-
-@dataclass
-class Verdict:
-    is_valid: bool
-    message: str
-    day: date | None = None
-
-
-def check_receipt(text: str) -> Verdict:
-    """Whether a receipt (JSON text) leads to the root published for its day.
-    Reads only; malformed input is an invalid receipt, never an error."""
-    parsed = _parse_receipt(text)
-    if parsed is None:
-        return Verdict(
-            False, _("This is not a receipt from this site: it could not be read.")
-        )
-    day, value, position, size, siblings = parsed
-    daily = DailyRoot.objects.filter(day=day).first()
-    if daily is None:
-        message = _(
-            "No root is published for %(day)s, so this receipt cannot be valid."
-        )
-        return Verdict(False, message % {"day": day.isoformat()}, day)
-    root = merkle.root_from_path(value, position, size, siblings)
-    if size != daily.size or root is None or root.hex() != daily.root:
-        message = _(
-            "Invalid: this receipt does not lead to the root published for "
-            "%(day)s. It was changed, or it is not from this site."
-        )
-        return Verdict(False, message % {"day": day.isoformat()}, day)
-    message = _(
-        "Valid: this signature is one of the %(size)s signatures in the root "
-        "published for %(day)s."
-    )
-    return Verdict(True, message % {"size": size, "day": day.isoformat()}, day)
-
-
-def _parse_receipt(text: str) -> tuple[date, bytes, int, int, list[bytes]] | None:
-    try:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("kind") != RECEIPT_KIND:
-            return None
-        position, size, path = data["position"], data["size"], data["path"]
-        if not all(_is_count(n) for n in (position, size)):
-            return None
-        if not isinstance(path, list) or len(path) > MAX_PATH:
-            return None
-        return (
-            date.fromisoformat(data["day"]),
-            _hash(data["leaf"]),
-            position,
-            size,
-            [_hash(sibling) for sibling in path],
-        )
-    except (ValueError, KeyError, TypeError, RecursionError):
-        return None
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _hash(value: object) -> bytes:
-    if not isinstance(value, str) or len(value) != 2 * merkle.HASH_SIZE:
-        raise ValueError("Not a hash")
-    return bytes.fromhex(value)
 
 
 # Verifying the roots against the database

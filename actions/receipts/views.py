@@ -11,7 +11,7 @@ from django.views.decorators.cache import cache_control, cache_page, never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from actions.core.decorators import same_origin_post
-from actions.receipts import services
+from actions.receipts import checking, services
 from actions.receipts.forms import ReceiptCheckForm
 from actions.receipts.models import DailyRoot
 
@@ -66,7 +66,7 @@ def receipt_check(request: HttpRequest) -> HttpResponse:
     )
     verdict = None
     if form.is_valid():
-        verdict = services.check_receipt(form.cleaned_data["receipt"])
+        verdict = checking.check_receipt(form.cleaned_data["receipt"])
     status = 400 if form.errors else 200
     context = {"form": form, "verdict": verdict}
     return render(request, "receipts/check.html", context, status=status)
