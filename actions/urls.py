@@ -6,6 +6,7 @@ from django.urls import path
 from actions import views
 from actions.followups import urls as followups
 from actions.privacy import urls as privacy
+from actions.receipts import urls as receipts
 from actions.timeline import urls as timeline
 
 app_name = "actions"
@@ -22,4 +23,5 @@ urlpatterns = [
     *followups.urlpatterns,
     *privacy.urlpatterns,
     *timeline.urlpatterns,
+    *receipts.urlpatterns,
 ]

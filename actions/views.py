@@ -15,6 +15,7 @@ from actions.core.tokens import make_thanks_token
 from actions.counts import confirmed_counts
 from actions.forms import ResendForm, SignatureForm, signature_form
 from actions.models import Petition, Signature
+from actions.receipts import services as receipts
 from actions.revisions.services import latest_changes
 from actions.timeline import services as timeline
 from campaign.clientip import client_ip
@@ -143,10 +144,12 @@ def thanks(request: HttpRequest, slug: str, token: str = "") -> HttpResponse:
     """What to do next. It says "you among them" only through the link the
     confirmation leads to; without a valid one it is the same page for anyone."""
     petition = _public_petition(slug)
+    is_signer = services.is_confirmed_signer(petition=petition, token=token)
     context = {
         "petition": petition,
         "card": petition_cards([petition], source="")[0],
-        "is_signer": services.is_confirmed_signer(petition=petition, token=token),
+        "is_signer": is_signer,
+        "receipt": receipts.thanks_receipt(thanks_token=token) if is_signer else None,
         "next_steps": services.next_steps(petition=petition),
         "share_url": settings.SITE_URL + petition.statement.get_absolute_url(),
     }

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "actions.privacy",
     "actions.revisions",
     "actions.timeline",
+    "actions.receipts",
     "staff",
 ]
 
@@ -315,6 +316,11 @@ CONFIRMATION_MAX_AGE = env_int("CONFIRMATION_MAX_AGE", 14 * 24 * 3600)
 # leads to, for this long: an address copied from the browser and shared later
 # tells its readers nothing about who signed.
 THANKS_LINK_MAX_AGE = env_int("THANKS_LINK_MAX_AGE", 24 * 3600)
+# Signature receipts (actions.receipts). Leaves are keyed with RECEIPT_KEY, or
+# a key derived from SECRET_KEY: set it before rotating SECRET_KEY, or
+# verify_receipts can no longer recompute the committed days.
+RECEIPT_KEY = env_str("RECEIPT_KEY")
+RECEIPT_LINK_MAX_AGE = env_int("RECEIPT_LINK_MAX_AGE", 365 * 24 * 3600)
 MAX_EMAILS_PER_SIGNATURE = 5
 
 # The outbox. A queued row whose task never ran (broker down at signing time)
@@ -459,6 +465,11 @@ CELERY_BEAT_SCHEDULE = {
     "flag-busy-sources": {
         "task": "actions.tasks.flag_busy_sources",
         "schedule": 3600.0,
+    },
+    "commit-receipt-roots": {
+        "task": "actions.tasks.commit_receipt_roots",
+        "schedule": 600.0,
+        "options": {"expires": 600.0},
     },
     "run-follow-ups": {
         "task": "actions.tasks.run_follow_ups",

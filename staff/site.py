@@ -48,6 +48,7 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
             "abuse.signatureflag",
             "abuse.blocklistentry",
             "privacy.erasure",
+            "receipts.dailyroot",
         ],
     ),
     (

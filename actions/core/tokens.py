@@ -16,6 +16,7 @@ UNSUBSCRIBE_SALT = "actions.followups.unsubscribe"
 DOWNLOAD_SALT = "actions.export.download"
 THANKS_SALT = "actions.signature.thanks"
 DELIVERY_PACK_SALT = "actions.deliverypack.download"
+RECEIPT_SALT = "actions.receipts.receipt"
 
 
 def make_confirmation_token(signature_id: int) -> str:
@@ -37,6 +38,17 @@ def read_thanks_token(token: str) -> int:
     """The signature id a thanks page's link names."""
     return _signature_id(
         signing.loads(token, salt=THANKS_SALT, max_age=settings.THANKS_LINK_MAX_AGE)
+    )
+
+
+def make_receipt_token(signature_id: int) -> str:
+    return signing.dumps(signature_id, salt=RECEIPT_SALT, compress=False)
+
+
+def read_receipt_token(token: str) -> int:
+    """The signature id a receipt link names."""
+    return _signature_id(
+        signing.loads(token, salt=RECEIPT_SALT, max_age=settings.RECEIPT_LINK_MAX_AGE)
     )
 
 

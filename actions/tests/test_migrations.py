@@ -25,7 +25,7 @@ MOVED = ["abuse", "consent", "exports", "followups", "outbox", "privacy"]
 MOVED += ["suppressions"]
 # Apps made after the move, whose first migration needs actions 0011 or later:
 # not there at the old schema either.
-LATER = ["deliverypacks", "revisions", "timeline"]
+LATER = ["deliverypacks", "revisions", "timeline", "receipts"]
 BEFORE = [
     ("actions", "0010_campaigners_handle_abuse"),
     *((a, None) for a in [*MOVED, *LATER]),
