@@ -1,7 +1,8 @@
-"""Form parts shared by the forms of several features: the country select
-and the source tag."""
+"""Form parts shared by the forms of several features: the email field, the
+country select and the source tag."""
 
 import re
+from typing import Any
 from functools import lru_cache
 
 from django import forms
@@ -12,7 +13,45 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from actions.core.canonical import ascii_domain
+
 SOURCE_PATTERN = re.compile(r"[^a-z0-9_.-]")
+
+
+class MailboxField(forms.EmailField):
+    """An email address, kept with its domain as DNS knows it.
+
+    "me@ｇmail．com" (full-width) is kept as "me@gmail.com" and
+    "me@bücher.example" as "me@xn--bcher-kva.example" (actions.core.canonical
+    .ascii_domain), then checked like any address. A local part outside ASCII
+    is refused with its own message: Django accepts "ſam" (its pattern ignores
+    case, and "ſ" matches "s"), few mail servers deliver to it, and case
+    folding would make it sam's address.
+    """
+
+    default_error_messages = {
+        "not_ascii": _(
+            "Use only unaccented Latin letters, digits and . _ + - before the @ "
+            "in your email address."
+        ),
+    }
+
+    def to_python(self, value: Any) -> str:
+        address = super().to_python(value)
+        local, at, domain = address.rpartition("@")
+        if not at:
+            return address
+        try:
+            return f"{local}@{ascii_domain(domain)}"
+        except ValueError:  # no such domain: the validators refuse it as typed
+            return address
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if not value.rpartition("@")[0].isascii():
+            raise forms.ValidationError(
+                self.error_messages["not_ascii"], code="not_ascii"
+            )
 
 
 def clean_source(value: str | None) -> str:
