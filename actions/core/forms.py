@@ -2,8 +2,8 @@
 country select and the source tag."""
 
 import re
-from typing import Any
 from functools import lru_cache
+from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
@@ -37,7 +37,7 @@ class MailboxField(forms.EmailField):
     }
 
     def to_python(self, value: Any) -> str:
-        address = super().to_python(value)
+        address = super().to_python(value) or ""  # "" when left empty
         local, at, domain = address.rpartition("@")
         if not at:
             return address

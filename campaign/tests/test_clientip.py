@@ -56,7 +56,6 @@ def test_an_ipv6_address_is_written_in_its_short_form(settings):
     assert client_ip(_request(forwarded, remote="10.0.0.2")) == "2001:db8::1"
 
 
-
 @pytest.fixture
 def fresh_process():
     """As in a process that has logged nothing yet."""

@@ -53,7 +53,9 @@ def test_canonicalising_a_domain_without_an_ascii_form_never_raises():
     assert canonical_email("me@a..b") == "me@a..b"
 
 
-plain_local_parts = st.from_regex(r"[a-z0-9]([a-z0-9_.+-]{0,20}[a-z0-9])?", fullmatch=True)
+plain_local_parts = st.from_regex(
+    r"[a-z0-9]([a-z0-9_.+-]{0,20}[a-z0-9])?", fullmatch=True
+)
 disguised_domains = st.sampled_from(PLAIN_DOMAINS).flatmap(
     lambda domain: st.tuples(st.just(domain), disguised(domain))
 )
