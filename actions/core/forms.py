@@ -21,12 +21,14 @@ SOURCE_PATTERN = re.compile(r"[^a-z0-9_.-]")
 class MailboxField(forms.EmailField):
     """An email address, kept with its domain as DNS knows it.
 
-    "me@ｇmail．com" (full-width) is kept as "me@gmail.com" and
-    "me@bücher.example" as "me@xn--bcher-kva.example" (actions.core.canonical
-    .ascii_domain), then checked like any address. A local part outside ASCII
-    is refused with its own message: Django accepts "ſam" (its pattern ignores
-    case, and "ſ" matches "s"), few mail servers deliver to it, and case
-    folding would make it sam's address.
+    A domain outside ASCII is kept in its ASCII form (actions.core.canonical
+    .ascii_domain): "me@ｇmail．com" (full-width) as "me@gmail.com",
+    "me@bücher.example" as "me@xn--bcher-kva.example"; staff then see a
+    look-alike domain for what it is. An ASCII address is kept as typed. Then
+    it is checked like any address. A local part outside ASCII is refused
+    with its own message: Django accepts "ſam" (its pattern ignores case, and
+    "ſ" matches "s"), few mail servers deliver to it, and case folding would
+    make it sam's address.
     """
 
     default_error_messages = {
@@ -39,7 +41,7 @@ class MailboxField(forms.EmailField):
     def to_python(self, value: Any) -> str:
         address = super().to_python(value) or ""  # "" when left empty
         local, at, domain = address.rpartition("@")
-        if not at:
+        if not at or domain.isascii():  # kept as typed, as it always was
             return address
         try:
             return f"{local}@{ascii_domain(domain)}"

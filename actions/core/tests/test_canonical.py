@@ -72,7 +72,9 @@ def test_a_disguised_domain_is_the_plain_one(local, domains):
 
 
 @given(
-    local=plain_local_parts,
+    # Without a "+": what follows it is a tag the provider ignores, confusable
+    # or not ("sam+ſ@gmail.com" is sam's mailbox, and mail goes as typed).
+    local=st.from_regex(r"[a-z0-9]([a-z0-9_.-]{0,20}[a-z0-9])?", fullmatch=True),
     confusable=st.sampled_from(CONFUSABLE_LETTERS),
     at=st.integers(min_value=0, max_value=30),
     domain=st.sampled_from(PLAIN_DOMAINS),
