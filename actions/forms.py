@@ -13,7 +13,12 @@ from django_countries import countries
 from actions.abuse import stamp
 from actions.consent.services import UPDATES_CONSENT_TEXT
 from actions.core.canonical import canonical_email
-from actions.core.forms import CountryField, CountrySelect, clean_source
+from actions.core.forms import (
+    CountryField,
+    CountrySelect,
+    MailboxField,
+    clean_source,
+)
 from actions.models import Petition, Signature
 
 
@@ -28,7 +33,7 @@ class SignatureForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
-    email = forms.EmailField(
+    email = MailboxField(
         label=_("Email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -157,7 +162,7 @@ def signature_form(petition: Petition, *args: Any, **kwargs: Any) -> SignatureFo
 
 
 class ResendForm(forms.Form):
-    email = forms.EmailField(
+    email = MailboxField(
         label=_("Email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -2,8 +2,9 @@ import os
 import sys
 
 from django.contrib.admin.apps import AdminConfig
+from django.core import checks
 
-from campaign import devbeat
+from campaign import clientip, devbeat
 from campaign.celery import app as celery_app
 
 
@@ -14,6 +15,7 @@ class CampaignAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
+        checks.register(clientip.check_trusted_proxies, checks.Tags.security)
         # Every app's tasks registered in every process, web ones included:
         # services enqueue tasks by name (actions.core.enqueue).
         celery_app.autodiscover_tasks(force=True)

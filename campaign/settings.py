@@ -69,7 +69,16 @@ else:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute base for links in emails (workers have no request to build them from).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Production has no default: a wrong one sends every confirmation link to
+# http://127.0.0.1:8000, where no supporter can confirm.
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "SITE_URL must be set when CAMPAIGN_ENV=production: the site's public "
+        "address, such as https://campaign.example.org, which every link in "
+        f"an email starts with (got {SITE_URL!r})."
+    )
+SITE_URL = SITE_URL.rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Campaign")
 
 INSTALLED_APPS = [

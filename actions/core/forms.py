@@ -1,8 +1,9 @@
-"""Form parts shared by the forms of several features: the country select
-and the source tag."""
+"""Form parts shared by the forms of several features: the email field, the
+country select and the source tag."""
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
@@ -12,7 +13,47 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from actions.core.canonical import ascii_domain
+
 SOURCE_PATTERN = re.compile(r"[^a-z0-9_.-]")
+
+
+class MailboxField(forms.EmailField):
+    """An email address, kept with its domain as DNS knows it.
+
+    A domain outside ASCII is kept in its ASCII form (actions.core.canonical
+    .ascii_domain): "me@ｇmail．com" (full-width) as "me@gmail.com",
+    "me@bücher.example" as "me@xn--bcher-kva.example"; staff then see a
+    look-alike domain for what it is. An ASCII address is kept as typed. Then
+    it is checked like any address. A local part outside ASCII is refused
+    with its own message: Django accepts "ſam" (its pattern ignores case, and
+    "ſ" matches "s"), few mail servers deliver to it, and case folding would
+    make it sam's address.
+    """
+
+    default_error_messages = {
+        "not_ascii": _(
+            "Use only unaccented Latin letters, digits and . _ + - before the @ "
+            "in your email address."
+        ),
+    }
+
+    def to_python(self, value: Any) -> str:
+        address = super().to_python(value) or ""  # "" when left empty
+        local, at, domain = address.rpartition("@")
+        if not at or domain.isascii():  # kept as typed, as it always was
+            return address
+        try:
+            return f"{local}@{ascii_domain(domain)}"
+        except ValueError:  # no such domain: the validators refuse it as typed
+            return address
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if not value.rpartition("@")[0].isascii():
+            raise forms.ValidationError(
+                self.error_messages["not_ascii"], code="not_ascii"
+            )
 
 
 def clean_source(value: str | None) -> str:

@@ -50,3 +50,27 @@ def _without_blanks(cell: str) -> str:
         if not (ch.isspace() or unicodedata.category(ch) == "Cc"):
             return cell[index:]
     return ""
+
+
+# Letters outside ASCII that look like, or case-fold to, ASCII ones: long s,
+# Kelvin sign, dotted and dotless i, full-width and mathematical letters, à.
+CONFUSABLE_LETTERS = "\u017f\u212a\u0130\u0131\uff41\uff53\U0001d41a\u00e0"
+FULL_WIDTH_OFFSET = 0xFEE0  # "!".."~" -> U+FF01..U+FF5E, which NFKC folds back
+MATH_BOLD_SMALL_A = 0x1D41A  # MATHEMATICAL BOLD SMALL A; NFKC folds it to "a"
+DOTS = [".", "\u3002", "\uff0e", "\uff61"]  # IDNA's four label separators
+
+
+def disguised(domain: str) -> st.SearchStrategy[str]:
+    """An ASCII domain with each character as typed, upper-cased, full-width
+    or mathematical bold, and each dot as any of IDNA's separators: one
+    domain to DNS, a different string to Python."""
+
+    def forms(ch: str) -> list[str]:
+        if ch == ".":
+            return DOTS
+        found = [ch, ch.upper(), chr(ord(ch) + FULL_WIDTH_OFFSET)]
+        if "a" <= ch <= "z":
+            found.append(chr(MATH_BOLD_SMALL_A + ord(ch) - ord("a")))
+        return found
+
+    return st.tuples(*(st.sampled_from(forms(ch)) for ch in domain)).map("".join)

@@ -21,7 +21,12 @@ from actions.core.canonical import canonical_email
 from actions.forms import SignatureForm
 from actions.models import Petition, Signature
 from actions.outbox.models import OutboundEmail
-from actions.tests.strategies import CASE_FOLDING, text
+from actions.tests.strategies import (
+    CASE_FOLDING,
+    CONFUSABLE_LETTERS,
+    disguised,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +44,13 @@ DOMAINS = [
     "outlook.com",
     "stra\u00dfe.example",  # case folding makes it longer: ß -> ss
     "xn--strae-oqa.example",
+    "\uff47mail.com",  # full-width g: gmail.com
+    "g\uff4dail\u3002com",  # full-width m, ideographic full stop
 ]
 local_parts = st.text(
-    st.sampled_from("abcxyzABC09._+-" + CASE_FOLDING), min_size=1, max_size=64
+    st.sampled_from("abcxyzABC09._+-" + CASE_FOLDING + CONFUSABLE_LETTERS),
+    min_size=1,
+    max_size=64,
 )
 crafted_emails = st.builds(
     "{}@{}".format, local_parts, st.one_of(st.sampled_from(DOMAINS), st.emails())
@@ -233,3 +242,81 @@ def test_a_body_of_any_bytes_crashes_nothing_and_changes_nothing(petition, body)
     after = _rows()
     assert len(after) - len(before) in {0, 1}
     assert all(after[key] == before[key] for key in before)
+
+
+NOT_ASCII = "Use only unaccented Latin letters, digits and . _ + - before the @"
+
+
+@examples
+@given(
+    local=plain_local_parts,
+    domains=st.sampled_from(DOMAINS[:4]).flatmap(
+        lambda domain: st.tuples(st.just(domain), disguised(domain))
+    ),
+)
+def test_a_disguised_domain_is_the_same_signer(petition, local, domains):
+    plain, disguised_domain = domains
+    _post(petition, _valid(f"{local}@{plain}"), urlencoded=False)
+    signed = _rows()
+
+    response = _post(petition, _valid(f"{local}@{disguised_domain}"), urlencoded=False)
+
+    assert response.status_code == 302  # the page never tells the two apart
+    assert _rows() == signed
+
+
+@examples
+@given(
+    local=plain_local_parts,
+    confusable=st.sampled_from(CONFUSABLE_LETTERS),
+    at=st.integers(min_value=0, max_value=30),
+    domain=st.sampled_from(DOMAINS),
+)
+def test_a_local_part_outside_ascii_is_refused_and_changes_nothing(
+    petition, local, confusable, at, domain
+):
+    at = min(at, len(local))
+    before, emails_before = _rows(), OutboundEmail.objects.count()
+
+    response = _post(
+        petition,
+        _valid(f"{local[:at]}{confusable}{local[at:]}@{domain}"),
+        urlencoded=False,
+    )
+
+    assert response.status_code == 200
+    assert NOT_ASCII in response.content.decode()
+    assert _rows() == before
+    assert OutboundEmail.objects.count() == emails_before
+
+
+def test_a_long_s_never_takes_the_place_of_an_s(petition):
+    _post(petition, _valid("\u017fam@example.org"), urlencoded=False)
+
+    response = _post(petition, _valid("sam@example.org"), urlencoded=False)
+
+    assert response.status_code == 302
+    signature = Signature.objects.get(petition=petition)
+    assert (signature.email, signature.canonical_email) == (
+        "sam@example.org",
+        "sam@example.org",
+    )
+
+
+def test_the_address_kept_has_its_domain_as_dns_knows_it(petition):
+    _post(petition, _valid("Me@\uff47mail\uff0eCOM"), urlencoded=False)
+
+    signature = Signature.objects.get(petition=petition)
+    assert (signature.email, signature.canonical_email) == (
+        "Me@gmail.com",
+        "me@gmail.com",
+    )
+
+
+def _valid(email: str) -> dict[str, str]:
+    return {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": email,
+        "country": "KH",
+    }

@@ -1,6 +1,10 @@
+import logging
+
 import pytest
+from django.core.management import call_command
 from django.test import RequestFactory
 
+from campaign import clientip
 from campaign.clientip import client_ip
 
 
@@ -50,3 +54,59 @@ def test_an_ipv6_address_is_written_in_its_short_form(settings):
     forwarded = "2001:DB8:0:0:0:0:0:1"
 
     assert client_ip(_request(forwarded, remote="10.0.0.2")) == "2001:db8::1"
+
+
+@pytest.fixture
+def fresh_process():
+    """As in a process that has logged nothing yet."""
+    clientip._warn_forwarded_ignored.cache_clear()
+    yield
+    clientip._warn_forwarded_ignored.cache_clear()
+
+
+def _warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "campaign.clientip"]
+
+
+def test_a_forwarded_header_with_no_trusted_proxy_is_logged_once(
+    settings, caplog, fresh_process
+):
+    settings.TRUSTED_PROXY_COUNT = 0
+
+    with caplog.at_level(logging.WARNING, logger="campaign.clientip"):
+        client_ip(_request())
+        assert _warnings(caplog) == []
+        for n in range(3):
+            client_ip(_request(f"198.51.100.{n}", remote="10.0.0.2"))
+
+    (warning,) = _warnings(caplog)
+    assert "X-Forwarded-For but TRUSTED_PROXY_COUNT is 0" in warning
+    assert "every client looks the same" in warning
+
+
+def test_a_trusted_proxy_logs_nothing(settings, caplog, fresh_process):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    with caplog.at_level(logging.WARNING, logger="campaign.clientip"):
+        client_ip(_request("198.51.100.7", remote="10.0.0.2"))
+
+    assert _warnings(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("proxy_header", "proxies", "warned"),
+    [
+        (("HTTP_X_FORWARDED_PROTO", "https"), 0, True),
+        (("HTTP_X_FORWARDED_PROTO", "https"), 1, False),
+        (None, 0, False),
+    ],
+)
+def test_the_system_check_warns_a_proxied_site_that_trusts_no_proxy(
+    settings, capsys, proxy_header, proxies, warned
+):
+    settings.SECURE_PROXY_SSL_HEADER = proxy_header
+    settings.TRUSTED_PROXY_COUNT = proxies
+
+    call_command("check", "--tag", "security")
+
+    assert ("campaign.W001" in capsys.readouterr().err) is warned

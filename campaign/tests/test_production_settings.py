@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "campaign.example.org",
+    "SITE_URL": "https://campaign.example.org",
 }
 SHOWN = [
     "SESSION_COOKIE_SECURE",

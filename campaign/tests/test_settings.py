@@ -29,6 +29,7 @@ def test_no_provider_by_default_and_smtp_stays_the_mailer(monkeypatch):
         SECRET_KEY="s",
         DATABASE_URL="sqlite:///x",
         REDIS_URL="redis://h/0",
+        SITE_URL="https://campaign.example.org",
     )
 
     assert loaded["ANYMAIL_PROVIDER"] == ""
@@ -80,6 +81,7 @@ def test_production_never_runs_beat_in_the_web_process(monkeypatch):
         SECRET_KEY="s",
         DATABASE_URL="sqlite:///x",
         REDIS_URL="redis://h/0",
+        SITE_URL="https://campaign.example.org",
         RUN_BEAT_IN_PROCESS="1",
     )
 
