@@ -16,11 +16,19 @@ MASK = "[masked]"
 END = r"/?#\s\""  # what ends a path segment in a log line
 # The segment after a word that introduces a token in the site's URLs
 # (actions/urls.py, its features' urls.py, the admin's download views).
-# "your-data/sent/" and "your-data/erased/" are pages, not tokens.
-WORDS = ("/confirm/", "/thanks/", "/unsubscribe/", "/your-data/", "/download/")
+# "your-data/sent/", "your-data/erased/", "receipts/check/" and
+# "receipts/feed/" are pages, not tokens.
+WORDS = (
+    "/confirm/",
+    "/thanks/",
+    "/unsubscribe/",
+    "/your-data/",
+    "/download/",
+    "/receipts/",
+)
 AFTER_WORD = re.compile(
-    rf"(/(?:confirm|thanks|unsubscribe|your-data|download)/)"
-    rf"(?!(?:sent|erased)(?:[{END}]|$))[^{END}]+"
+    rf"(/(?:confirm|thanks|unsubscribe|your-data|download|receipts)/)"
+    rf"(?!(?:sent|erased|check|feed)(?:[{END}]|$))[^{END}]+"
 )
 # Any segment shaped like django.core.signing's output, "payload:time:sig",
 # wherever a future URL puts one. A host and port has one colon only.

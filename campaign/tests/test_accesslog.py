@@ -27,6 +27,8 @@ TOKEN = "MTIz:1tXyz9:Qp3x_Ab-cdEfGhIjKlMnOpQrStUvWxYz0123456789"
         reverse("actions:email_preferences", args=[TOKEN]),
         reverse("actions:your_data_copy", args=[TOKEN]),
         reverse("actions:your_data_json", args=[TOKEN]),
+        reverse("actions:receipt", args=[TOKEN]),
+        reverse("actions:receipt_download", args=[TOKEN]),
         f"/admin/actions/signatureexport/7/download/{TOKEN}/",
         f"/admin/deliverypacks/deliverypack/7/download/{TOKEN}/",
         f"/some/future/page/{TOKEN}/",  # a signed value anywhere
@@ -51,6 +53,7 @@ def test_real_tokens_of_every_purpose_are_masked():
         tokens.make_unsubscribe_token(123456),
         tokens.make_download_token(export_id=7, user_id=1),
         tokens.make_delivery_pack_token(pack_id=7, user_id=1),
+        tokens.make_receipt_token(123456),
     ]
     for token in made:
         assert token not in mask(f"/x/{token}/"), token
@@ -58,7 +61,14 @@ def test_real_tokens_of_every_purpose_are_masked():
 
 @pytest.mark.parametrize(
     "path",
-    ["/your-data/sent/", "/your-data/erased/", "/petitions/a-petition/thanks/", "/"],
+    [
+        "/your-data/sent/",
+        "/your-data/erased/",
+        "/receipts/check/",
+        "/receipts/feed/",
+        "/petitions/a-petition/thanks/",
+        "/",
+    ],
 )
 def test_paths_without_a_token_stay_as_they_are(path):
     assert mask(f"GET {path} HTTP/1.1") == f"GET {path} HTTP/1.1"
