@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "anymail",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "axes",
     "statements",
     "actions",
@@ -126,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "staff.sessions.AdminIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires.
@@ -538,12 +540,16 @@ CLIENT_HASH_KEY = (
 # Admin: every staff login needs a password and a TOTP code (django-otp); an
 # address with too many failed logins is locked out for a while (django-axes).
 OTP_TOTP_ISSUER = SITE_NAME
-AXES_CLIENT_IP_CALLABLE = "campaign.clientip.client_ip"
-AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+# Failures count per client (an IPv6 client by its /64) and, apart, per account.
+AXES_CLIENT_IP_CALLABLE = "staff.lockout.lockout_address"
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("ADMIN_LOCKOUT_HOURS", 1)
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+# A staff session ends after this long without an admin request (see
+# staff.sessions); public pages never set or touch a session.
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_HOURS", 8) * 60 * 60
 
 # Security. Public pages run no inline script. Every HTML response carries a
 # fresh nonce that templates get through a placeholder (see campaign/csp.py).

@@ -7,13 +7,18 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_stubs_ext import StrOrPromise
+
+from staff import twofactor, views
 
 # The admin home in the order campaigners work: what they publish, who signed,
 # what was reported, then staff accounts and the machinery. Models are named
@@ -64,6 +69,7 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
             "outbox.outboundemail",
             "followups.followupdelivery",
             "otp_totp.totpdevice",
+            "otp_static.staticdevice",
             "axes.accessattempt",
             "axes.accessfailurelog",
             "axes.accesslog",
@@ -73,14 +79,33 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
 OTHER = ("other", _("Other"))
 
 
+# One message for every way a login fails, so a guesser never learns that the
+# password was right and only the code wrong.
+LOGIN_FAILED = _(
+    "Please enter the correct username, password and code for a staff "
+    "account. Note that the username and password may be case-sensitive."
+)
+
+
 class LoginForm(OTPAdminAuthenticationForm):
     """Username, password and code on one form.
 
-    django-otp asks the user to pick a device before it checks a code; staff
-    here have one device each (see staff.twofactor), so it is picked for
-    them and the first submission can succeed. With several devices the
-    choice is still asked for.
+    The code is checked against the user's TOTP device, or, when it is not a
+    6-digit number, against their backup codes (each works once). django-otp
+    would ask the user to pick a device first; here the code's shape picks it,
+    and a device posted by the client is ignored. A staff user with the right
+    password and no confirmed device is sent to enrol one (``enrolling_user``;
+    see CampaignAdminSite.login).
     """
+
+    error_messages = {
+        **OTPAdminAuthenticationForm.error_messages,
+        "invalid_login": LOGIN_FAILED,
+    }
+    otp_error_messages = dict.fromkeys(
+        OTPAuthenticationFormMixin.otp_error_messages, LOGIN_FAILED
+    )
+    enrolling_user: AbstractBaseUser | None = None
 
     def clean_otp(self, user: AbstractBaseUser | None) -> None:
         """Check the code; a missing or wrong one counts as a failed login.
@@ -88,21 +113,41 @@ class LoginForm(OTPAdminAuthenticationForm):
         The lockout (django-axes) then covers guessing codes as well as
         passwords. Raises ValidationError when the code does not verify.
         """
-        if user is not None and not self.cleaned_data.get("otp_device"):
-            devices = list(devices_for_user(user))
-            if len(devices) == 1:
-                self.cleaned_data["otp_device"] = devices[0].persistent_id
+        if user is None:
+            return
+        devices = list(devices_for_user(user, confirmed=True))
+        if not devices:
+            self.enrolling_user = user
+            raise ValidationError(LOGIN_FAILED, code="enrol")
+        code = twofactor.normalise_code(self.cleaned_data.get("otp_token") or "")
+        self.cleaned_data["otp_token"] = code
+        self.cleaned_data["otp_device"] = _device_for(devices, code).persistent_id
         try:
             super().clean_otp(user)
         except ValidationError:
-            # django-otp accepts a missing user without raising.
-            assert user is not None
             user_login_failed.send(
                 sender=type(self),
                 credentials={"username": user.get_username()},
                 request=self.request,
             )
-            raise
+            raise ValidationError(LOGIN_FAILED, code="invalid_login") from None
+
+    def _update_form(self, user: AbstractBaseUser) -> None:
+        """Leave the form as a wrong password leaves it.
+
+        django-otp lists the user's devices and writes the password back into
+        the page once the password was right, which tells a guesser so.
+        """
+
+
+def _device_for(devices: list[Any], code: str) -> Any:
+    """The TOTP device for a 6-digit code, the backup codes for anything else
+    (each falls back to the other when the user lacks it)."""
+    backup = [d for d in devices if isinstance(d, StaticDevice)]
+    apps = [d for d in devices if not isinstance(d, StaticDevice)]
+    wants_backup = not (code.isdigit() and len(code) == 6)
+    preferred = backup if wants_backup else apps
+    return (preferred or apps or backup)[0]
 
 
 class CampaignAdminSite(OTPAdminSite):
@@ -113,6 +158,7 @@ class CampaignAdminSite(OTPAdminSite):
     """
 
     login_form = LoginForm
+    login_template = "admin/staff/login.html"
     site_header = _("Campaign administration")
     site_title = _("Campaign admin")
 
@@ -125,7 +171,25 @@ class CampaignAdminSite(OTPAdminSite):
             self.admin_view(self.section_index),
             name="section",
         )
-        return [section, *super().get_urls()]
+        enrol = path(
+            "enrol/",
+            never_cache(lambda request: views.enrol(request, site=self)),
+            name="enrol",
+        )
+        return [section, enrol, *super().get_urls()]
+
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The login form; a staff user with the right password and no device
+        goes on to enrol one (staff.views.enrol)."""
+        response = super().login(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        user = getattr(context.get("form"), "enrolling_user", None)
+        if request.method == "POST" and user is not None:
+            twofactor.begin_self_enrolment(session=request.session, user=user)
+            return HttpResponseRedirect(reverse("admin:enrol", current_app=self.name))
+        return response
 
     def get_app_list(
         self, request: HttpRequest, app_label: str | None = None

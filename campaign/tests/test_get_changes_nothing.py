@@ -45,6 +45,7 @@ from actions.timeline.tests.factories import (
     png,
 )
 from campaign.tests.snapshot import changed_tables, database_snapshot
+from staff.twofactor import issue_backup_codes
 from statements.tests.factories import make_quote, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +125,7 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     )
     AbuseSettings.objects.create(petition=petition, burst_limit=5)
     BlockListEntry.objects.create(kind="domain", value="spam.example")
+    issue_backup_codes(user=admin_user)
     SignatureFlag.objects.create(
         petition=petition,
         kind="domain",

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from staff.sessions import extend_staff_session
 from staff.twofactor import enrol_totp_device
 
 LOGIN = reverse("admin:login")
@@ -44,4 +45,5 @@ def log_in_verified(client: Client, user, device: TOTPDevice | None = None) -> N
     request.session = client.session
     request.user = user
     django_otp.login(request, device)
+    extend_staff_session(request.session)  # as the login's response does
     request.session.save()
