@@ -6,7 +6,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from actions.core.mail import Message, PrebuiltMessage, prebuilt
-from actions.core.tokens import make_confirmation_token, make_data_token
+from actions.core.tokens import (
+    make_confirmation_token,
+    make_data_token,
+    make_receipt_token,
+)
 from actions.outbox.models import OutboundEmail
 
 
@@ -54,6 +58,13 @@ def _context(outbound: OutboundEmail) -> dict[str, object]:
         + reverse("actions:confirm", kwargs={"slug": petition.slug, "token": token}),
         "your_data_url": settings.SITE_URL + reverse("actions:your_data"),
     }
+    if outbound.kind == OutboundEmail.Kind.CONFIRM:
+        # The receipts app's link, named by URL (the outbox does not import
+        # it); a cheap HMAC, no query. It shows "once confirmed" until then.
+        receipt_token = make_receipt_token(signature.pk)
+        context["receipt_url"] = settings.SITE_URL + reverse(
+            "actions:receipt", args=[receipt_token]
+        )
     if outbound.kind == OutboundEmail.Kind.DATA_REQUEST:
         # Made at sending, so the link's lifetime starts when it is sent.
         data_token = make_data_token(signature.pk)

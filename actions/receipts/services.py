@@ -197,10 +197,12 @@ def _write_leaves(day: date, first: int, leaves: Iterable[tuple[int, bytes]]) ->
 
 @dataclass
 class ReceiptStatus:
-    """What a receipt link leads to: the receipt, or when it will be ready."""
+    """What a receipt link leads to: the receipt, when it will be ready, or
+    (pending) that it waits for the signature to be confirmed."""
 
     receipt: dict[str, object] | None = None
     ready_at: datetime | None = None
+    pending: bool = False
 
 
 def receipt_url(signature_id: int) -> str:
@@ -222,24 +224,35 @@ def thanks_receipt(*, thanks_token: str) -> dict[str, object] | None:
 
 def receipt_from_token(token: str) -> ReceiptStatus | None:
     """The receipt (or its readiness) a receipt link names; None when the
-    link is bad or expired or the signature has no receipt."""
+    link is bad or expired or the signature has no receipt. The confirmation
+    email carries the link, so a pending signature's is pending."""
     try:
         signature_id = read_receipt_token(token)
     except signing.BadSignature:
         return None
-    return receipt_status(signature_id=signature_id)
+    return receipt_status(signature_id=signature_id, pending_ok=True)
 
 
-def receipt_status(*, signature_id: int) -> ReceiptStatus | None:
+def receipt_status(
+    *, signature_id: int, pending_ok: bool = False
+) -> ReceiptStatus | None:
     """The receipt of a confirmed signature still held, or when it will be
-    ready; None for any other signature, or one added to a committed day."""
-    confirmed_at = (
-        Signature.objects.filter(
-            pk=signature_id, state=Signature.State.CONFIRMED, anonymised_at=None
-        )
-        .values_list("confirmed_at", flat=True)
+    ready; with ``pending_ok``, ReceiptStatus(pending=True) for a pending one
+    still held. None for any other signature (suspect, invalidated, erased:
+    the same as no signature), or one added to a committed day."""
+    states = [Signature.State.CONFIRMED]
+    if pending_ok:
+        states.append(Signature.State.PENDING)
+    row = (
+        Signature.objects.filter(pk=signature_id, state__in=states, anonymised_at=None)
+        .values_list("state", "confirmed_at")
         .first()
     )
+    if row is None:
+        return None
+    state, confirmed_at = row
+    if state == Signature.State.PENDING:
+        return ReceiptStatus(pending=True)
     if confirmed_at is None:
         return None
     leaf = Leaf.objects.filter(signature_id=signature_id).first()

@@ -12,6 +12,7 @@ from actions.consent.services import updates_wording
 from actions.core.tokens import (
     make_confirmation_token,
     make_data_token,
+    make_receipt_token,
     make_thanks_token,
     make_unsubscribe_token,
 )
@@ -253,6 +254,7 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
     signer = make_signature(petition, wants_updates=True)
     unsubscribe = make_unsubscribe_token(signer.pk)
     data = make_data_token(make_signature(petition).pk)
+    receipt = make_receipt_token(make_signature(petition).pk)
     visits = {
         "healthz": [("get", reverse("healthz"), None)],
         "statements:home": [("get", reverse("statements:home"), None)],
@@ -309,6 +311,19 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
         ],
         "actions:open_clocks": [("get", reverse("actions:open_clocks"), None)],
         "actions:delivery_photo": [("get", _url("delivery_photo", petition), None)],
+        "actions:receipt_roots": [("get", reverse("actions:receipt_roots"), None)],
+        "actions:receipt_feed": [("get", reverse("actions:receipt_feed"), None)],
+        "actions:receipt_check": [
+            ("get", reverse("actions:receipt_check"), None),
+            ("post", reverse("actions:receipt_check"), {"receipt": "{}"}),
+        ],
+        "actions:receipt": [  # a pending signer's page, and a bad link
+            ("get", reverse("actions:receipt", args=[receipt]), None),
+            ("get", reverse("actions:receipt", args=["bad"]), None),
+        ],
+        "actions:receipt_download": [
+            ("get", reverse("actions:receipt_download", args=[receipt]), None)
+        ],
     }
     assert set(visits) == public_url_names()  # a new page must be added here
 

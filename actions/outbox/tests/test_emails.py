@@ -1,4 +1,5 @@
 import re
+from datetime import UTC
 
 import pytest
 from django.urls import reverse
@@ -7,6 +8,8 @@ from actions.models import Petition, Signature
 from actions.outbox.messages import build_message
 from actions.outbox.models import OutboundEmail
 from actions.outbox.tasks import send_email
+from actions.receipts import checking
+from actions.receipts.services import commit_day
 from actions.tests.factories import make_petition, make_signature
 from actions.tests.smtp import Mailbox, smtp_mailers, smtp_server
 
@@ -72,6 +75,36 @@ def test_the_link_in_the_email_confirms_the_signature(
     signature.refresh_from_db()
     assert signature.state == Signature.State.CONFIRMED
     assert petition.confirmed_count() == 1
+
+
+def test_the_confirmation_email_carries_the_signers_receipt_link(
+    client, petition, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = SITE_URL
+    signature = make_signature(petition, email="Ada@Example.org")
+    send_email(_queue(signature).pk)
+    [message] = mailoutbox
+    assert "After you confirm, your signature's receipt will be here" in message.body
+    link = re.search(rf"{re.escape(SITE_URL)}/receipts/\S+/", message.body).group()
+    assert f'href="{link}"' in _html(message)
+    path = link.removeprefix(SITE_URL)
+
+    before = client.get(path)
+    content = before.content.decode()
+    assert before.status_code == 200
+    assert "ready once your signature is confirmed" in content
+    assert "Ada@Example.org" not in content and signature.last_name not in content
+    assert client.get(path + "receipt.json").status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_confirm_link(message.body).removeprefix(SITE_URL))
+    signature.refresh_from_db()
+    commit_day(day=signature.confirmed_at.astimezone(UTC).date())
+
+    assert "Download your receipt" in client.get(path).content.decode()
+    download = client.get(path + "receipt.json")
+    assert download.status_code == 200
+    assert checking.check_receipt(download.content.decode()).is_valid
 
 
 def test_the_already_signed_email_carries_no_confirmation_link(

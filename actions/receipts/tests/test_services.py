@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError
 from django.test import override_settings
 
+from actions.core.tokens import make_receipt_token
 from actions.models import Signature
 from actions.privacy.services import erase
 from actions.receipts import checking, merkle, services
@@ -88,6 +89,14 @@ def test_before_its_day_is_committed_a_receipt_says_when_it_will_be_ready(petiti
 
     assert status.receipt is None
     assert status.ready_at == at(DAY + timedelta(days=1)) + services.READY_AFTER
+
+
+def test_a_pending_signature_is_pending_only_for_its_receipt_link(petition):
+    signature = make_signature(petition)
+
+    assert services.receipt_status(signature_id=signature.pk) is None
+    status = services.receipt_from_token(make_receipt_token(signature.pk))
+    assert status == services.ReceiptStatus(pending=True)
 
 
 def test_every_receipt_of_a_day_checks_valid(petition):

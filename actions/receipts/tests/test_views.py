@@ -10,7 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from actions.core.tokens import make_receipt_token, make_thanks_token
-from actions.receipts.tests.factories import DAY, committed, confirmed_on
+from actions.models import Signature
+from actions.privacy import services as privacy
+from actions.receipts.tests.factories import DAY, at, committed, confirmed_on
 from actions.services import confirm_signature
 from actions.tests.factories import make_signature
 
@@ -110,14 +112,62 @@ def test_a_bad_receipt_link_shows_a_plain_page(client, petition, token):
     assert "This receipt link is not valid" in response.content.decode()
 
 
-def test_a_pending_signature_has_no_receipt(client, petition):
-    signature = make_signature(petition)
+def test_a_pending_signature_gets_the_once_confirmed_page(client, petition):
+    signature = make_signature(petition, email="Ada@Example.org")
+    token = make_receipt_token(signature.pk)
+
+    response = client.get(reverse("actions:receipt", args=[token]))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Your receipt will be ready once your signature is confirmed" in content
+    assert "max-age=0" in response["Cache-Control"]
+    for personal in ("Ada@Example.org", "ada@example.org", signature.last_name):
+        assert personal not in content
+    download = reverse("actions:receipt_download", args=[token])
+    assert client.get(download).status_code == 404
+
+
+def _erased(signature: Signature) -> None:
+    privacy.anonymise([signature.pk])
+
+
+@pytest.mark.parametrize(
+    ("fields", "change"),
+    [
+        pytest.param(
+            {
+                "state": Signature.State.SUSPECT,
+                "suspected_at": at(DAY),
+                "suspect_reason": Signature.SuspectReason.HONEYPOT,
+            },
+            None,
+            id="suspect",
+        ),
+        pytest.param(
+            {"state": Signature.State.INVALIDATED, "invalidated_at": at(DAY)},
+            None,
+            id="invalidated",
+        ),
+        pytest.param({"state": Signature.State.CONFIRMED}, _erased, id="erased"),
+        pytest.param({}, _erased, id="erased while pending"),
+    ],
+)
+def test_other_signatures_get_the_same_page_as_no_signature(
+    client, petition, fields, change
+):
+    signature = make_signature(petition, **fields)
+    if change is not None:
+        change(signature)
+    nobody = make_receipt_token(signature.pk + 1000)
 
     response = client.get(
         reverse("actions:receipt", args=[make_receipt_token(signature.pk)])
     )
 
     assert response.status_code == 404
+    expected = client.get(reverse("actions:receipt", args=[nobody]))
+    assert response.content == expected.content
 
 
 def _receipt(client, signature) -> str:
