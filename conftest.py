@@ -60,9 +60,10 @@ def petition(statement):
 
 
 @pytest.fixture
-def sign_data() -> dict[str, str]:
-    """A valid signing form as a browser posts it, a person having taken a
-    minute to fill it in (see actions.abuse.stamp)."""
+def sign_data(petition) -> dict[str, str]:
+    """A valid signing form as a browser posts it on ``petition``'s page, a
+    person having taken a minute to fill it in (see actions.abuse.stamp; a
+    stamp is bound to its petition: for another one, use ``stamp_for``)."""
     return {
         "first_name": "Ada",
         "last_name": "Lovelace",
@@ -70,8 +71,13 @@ def sign_data() -> dict[str, str]:
         "country": "KH",
         "source": "newsletter",
         "website": "",
-        "started": make_stamp(time.time() - 60),
+        "started": stamp_for(petition),
     }
+
+
+def stamp_for(petition) -> str:
+    """The time stamp of a form served a minute ago on this petition's page."""
+    return make_stamp(time.time() - 60, petition_id=petition.pk)
 
 
 @pytest.fixture

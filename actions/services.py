@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from actions.abuse import screening
 from actions.consent import services as consent
-from actions.consent.models import ConsentWording
+from actions.consent.models import ConsentRecord, ConsentWording
 from actions.core.canonical import canonical_email
 from actions.core.tokens import read_confirmation_token, read_thanks_token
 from actions.counts import add_to_count, forget_count
@@ -26,6 +26,16 @@ class PetitionClosed(Exception):
     """The petition does not accept signatures any more."""
 
 
+class OneMoreStep(Exception):
+    """A weak signal (actions.abuse.screening): the attempt is not taken in
+    yet; its supporter is asked for one more step (actions.abuse.challenge),
+    after which signing is called again with ``stepped=True``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 def sign_petition(
     *,
     petition: Petition,
@@ -39,6 +49,7 @@ def sign_petition(
     client_ip: str = "",
     honeypot: str = "",
     fill_seconds: float | None = None,
+    stepped: bool = False,
 ) -> Signature:
     """Record a pending signature, the updates box's answer beside the wording
     shown, and queue the right email.
@@ -47,8 +58,12 @@ def sign_petition(
     its confirmation again, a confirmed one an "already signed" note, up to the
     per-signature cap. An attempt that screening finds suspect (actions.abuse;
     ``fill_seconds`` is None when it did not come through the form) looks the
-    same too, but is kept as suspect and emails no one. Raises PetitionClosed
-    if the petition is not open.
+    same too, but is kept as suspect and emails no one; past the cap of
+    suspect signatures per client and petition it is not stored at all (the
+    signature returned is unsaved). A later clean attempt for the address
+    takes a suspect signature over (see _sign_again). Raises OneMoreStep on a
+    weak signal, unless the attempt passed that step (``stepped``), and
+    PetitionClosed if the petition is not open.
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -59,7 +74,10 @@ def sign_petition(
         email=canonical,
         honeypot=honeypot,
         fill_seconds=fill_seconds,
+        stepped=stepped,
     )
+    if screened.weak:
+        raise OneMoreStep(screened.reason)
     signature = Signature(
         petition=petition,
         first_name=first_name,
@@ -83,6 +101,10 @@ def sign_petition(
     record = consent.signing_record(
         wants_updates=wants_updates, wording=consent_wording
     )
+    if screened.reason and not screening.suspect_allowed(
+        petition=petition, client_hash=screened.client_hash
+    ):
+        return signature  # over the cap: nothing more is stored
     inserted, recorded = insert_new_signature(signature, outbound, record)
     if inserted:
         if not recorded:
@@ -91,7 +113,11 @@ def sign_petition(
             transaction.on_commit(partial(enqueue_email, outbound.pk), robust=True)
         return signature
     return _sign_again(
-        petition=petition, canonical=canonical, suspect=bool(screened.reason)
+        petition=petition,
+        canonical=canonical,
+        suspect=bool(screened.reason),
+        attempt=signature,
+        record=record,
     )
 
 
@@ -106,12 +132,22 @@ def _suspect_fields(reason: str) -> dict[str, object]:
 
 
 @transaction.atomic
-def _sign_again(*, petition: Petition, canonical: str, suspect: bool) -> Signature:
+def _sign_again(
+    *,
+    petition: Petition,
+    canonical: str,
+    suspect: bool,
+    attempt: Signature,
+    record: ConsentRecord,
+) -> Signature:
     """The address signed already: send its owner the right email, up to the cap.
 
-    Nothing is sent, and nothing changes, when this attempt or the signature
-    on record is suspect, or the signature was invalidated: a script cannot
-    mail-bomb or discredit a real signer, and a suspect signature stays one.
+    Nothing is sent, and nothing changes, when this attempt is suspect, or
+    the signature was invalidated: a script cannot mail-bomb or discredit a
+    real signer. A clean attempt for an address whose signature is suspect
+    takes it over: the signature becomes this attempt's, pending, and its
+    confirmation goes to the address (double opt-in proves the mailbox), so
+    a script that signed with someone's address first cannot keep them out.
     Raises PetitionClosed if it was the petition's state that stopped the insert.
     """
     signature = Signature.objects.filter(
@@ -119,11 +155,49 @@ def _sign_again(*, petition: Petition, canonical: str, suspect: bool) -> Signatu
     ).first()
     if signature is None or not Petition.objects.open().filter(pk=petition.pk):
         raise PetitionClosed  # closed since the caller looked it up
-    if not suspect and _may_email(signature) and signature.reserve_email():
+    if suspect:
+        return signature
+    if signature.state == Signature.State.SUSPECT:
+        return _take_over_suspect(signature=signature, attempt=attempt, record=record)
+    if _may_email(signature) and signature.reserve_email():
         # The owner of the address gets the email, whoever typed it this time.
         queue_email(
             kind=_reply_kind(signature), to_email=signature.email, signature=signature
         )
+    return signature
+
+
+# What a clean attempt writes over a suspect signature of its address; when and
+# why it was suspect stay, as when staff release one.
+TAKEOVER_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "country",
+    "wants_updates",
+    "consent_version",
+    "source",
+    "client_hash",
+    "revision",
+]
+
+
+def _take_over_suspect(
+    *, signature: Signature, attempt: Signature, record: ConsentRecord
+) -> Signature:
+    """Make a suspect signature this clean attempt's, pending, and queue its
+    confirmation. Repeat-safe: only a signature still suspect changes."""
+    values = {name: getattr(attempt, name) for name in TAKEOVER_FIELDS}
+    changed = Signature.objects.filter(
+        pk=signature.pk, state=Signature.State.SUSPECT
+    ).update(state=Signature.State.PENDING, emails_queued=1, **values)
+    if not changed:
+        return signature  # taken over or released a moment ago
+    signature.refresh_from_db()
+    consent.record_signing_again(signature=signature, record=record)
+    queue_email(
+        kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature
+    )
     return signature
 
 

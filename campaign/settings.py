@@ -452,6 +452,21 @@ ABUSE_BURST_SECONDS = env_int("ABUSE_BURST_SECONDS", 60)
 ABUSE_SUSTAINED_LIMIT = env_int("ABUSE_SUSTAINED_LIMIT", 10)
 ABUSE_SUSTAINED_SECONDS = env_int("ABUSE_SUSTAINED_SECONDS", 3600)
 ABUSE_MIN_FILL_SECONDS = env_int("ABUSE_MIN_FILL_SECONDS", 3)
+# A form's time stamp is taken for this long after its page was served.
+ABUSE_STAMP_MAX_AGE_SECONDS = env_int("ABUSE_STAMP_MAX_AGE_SECONDS", 24 * 3600)
+# A weak signal (too fast, the honeypot, over the burst limit, a stale or
+# foreign stamp) asks for one more step: a proof of work of this many leading
+# zero bits (about a second in a browser), or, without JavaScript, a button
+# that passes this many seconds after the step was shown. Its challenge
+# expires after ABUSE_STEP_MAX_AGE_SECONDS. See actions.abuse.challenge.
+ABUSE_POW_DIFFICULTY = env_int("ABUSE_POW_DIFFICULTY", 16)
+ABUSE_STEP_WAIT_SECONDS = env_int("ABUSE_STEP_WAIT_SECONDS", 5)
+ABUSE_STEP_MAX_AGE_SECONDS = env_int("ABUSE_STEP_MAX_AGE_SECONDS", 1800)
+# At most this many suspect signatures (strong signals: block list, over the
+# hourly limit) are stored per client and petition in ABUSE_SUSPECT_CAP_SECONDS;
+# beyond, an attempt is dropped (the page looks the same). 0: no cap.
+ABUSE_SUSPECT_CAP = env_int("ABUSE_SUSPECT_CAP", 20)
+ABUSE_SUSPECT_CAP_SECONDS = env_int("ABUSE_SUSPECT_CAP_SECONDS", 24 * 3600)
 # The hourly job flags a client or an email domain with more signatures than
 # this in one hour on one petition; big webmail domains are never flagged.
 ABUSE_FLAG_THRESHOLD = env_int("ABUSE_FLAG_THRESHOLD", 25)
