@@ -38,9 +38,7 @@ def _step_page(client, petition, sign_data):
 def _solve(token: str) -> str:
     bits = challenge.difficulty(token)
     return next(
-        str(n)
-        for n in itertools.count()
-        if challenge.is_solution(token, str(n), bits)
+        str(n) for n in itertools.count() if challenge.is_solution(token, str(n), bits)
     )
 
 
@@ -68,7 +66,12 @@ def test_the_step_solved_in_the_browser_signs_with_the_form_data(
 
 
 def test_without_javascript_the_button_passes_after_the_wait(
-    client, petition, sign_data, mailoutbox, settings, django_capture_on_commit_callbacks
+    client,
+    petition,
+    sign_data,
+    mailoutbox,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     fields = _step_page(client, petition, sign_data)
 
@@ -105,8 +108,14 @@ def test_a_challenge_is_bound_to_its_form_data_and_petition(
 ):
     fields = _step_page(client, petition, sign_data)
     other_data = challenge.carry(
-        {"first_name": "Eve", "last_name": "X", "email": "eve@example.org",
-         "country": "FR", "wants_updates": False, "source": ""}
+        {
+            "first_name": "Eve",
+            "last_name": "X",
+            "email": "eve@example.org",
+            "country": "FR",
+            "wants_updates": False,
+            "source": "",
+        }
     )
     nonce = _solve(fields["challenge"])
 
@@ -149,7 +158,9 @@ def test_an_expired_challenge_gives_a_fresh_step_keeping_the_data(
 def test_tampered_data_starts_again_at_the_form(client, petition, sign_data):
     fields = _step_page(client, petition, sign_data)
 
-    response = client.post(_url("step", petition), fields | {"data": "x" + fields["data"]})
+    response = client.post(
+        _url("step", petition), fields | {"data": "x" + fields["data"]}
+    )
 
     assert response["Location"] == _url("sign", petition)
     assert not Signature.objects.exists()

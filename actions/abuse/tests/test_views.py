@@ -39,7 +39,7 @@ def _is_step_page(response) -> bool:
     return response.status_code == 200 and b"One more step" in response.content
 
 
-def test_ten_signings_from_one_address_in_a_minute_take_three_and_ask_the_rest_one_more_step(
+def test_ten_signings_from_one_address_in_a_minute_take_three_then_ask_a_step(
     client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
