@@ -1,7 +1,6 @@
 """Fixtures shared by every app's tests."""
 
 import os
-import time
 
 import pytest
 from django.conf import settings
@@ -9,8 +8,7 @@ from django.core.cache import caches
 from hypothesis import settings as hypothesis_settings
 
 from actions.abuse import blocklist
-from actions.abuse.stamp import make_stamp
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 from campaign.celery import app as celery_app
 from staff.tests.otp import log_in_verified
 from staff.twofactor import enrol_totp_device
@@ -73,11 +71,6 @@ def sign_data(petition) -> dict[str, str]:
         "website": "",
         "started": stamp_for(petition),
     }
-
-
-def stamp_for(petition) -> str:
-    """The time stamp of a form served a minute ago on this petition's page."""
-    return make_stamp(time.time() - 60, petition_id=petition.pk)
 
 
 @pytest.fixture

@@ -459,7 +459,7 @@ ABUSE_STAMP_MAX_AGE_SECONDS = env_int("ABUSE_STAMP_MAX_AGE_SECONDS", 24 * 3600)
 # zero bits (about a second in a browser), or, without JavaScript, a button
 # that passes this many seconds after the step was shown. Its challenge
 # expires after ABUSE_STEP_MAX_AGE_SECONDS. See actions.abuse.challenge.
-ABUSE_POW_DIFFICULTY = env_int("ABUSE_POW_DIFFICULTY", 16)
+ABUSE_POW_DIFFICULTY = env_int("ABUSE_POW_DIFFICULTY", 14)
 ABUSE_STEP_WAIT_SECONDS = env_int("ABUSE_STEP_WAIT_SECONDS", 5)
 ABUSE_STEP_MAX_AGE_SECONDS = env_int("ABUSE_STEP_MAX_AGE_SECONDS", 1800)
 # At most this many suspect signatures (strong signals: block list, over the

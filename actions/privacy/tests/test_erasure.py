@@ -27,7 +27,12 @@ from actions.privacy.models import Erasure
 from actions.privacy.tests.scan import occurrences, tables_scanned
 from actions.services import confirm_signature
 from actions.suppressions.services import suppress
-from actions.tests.factories import make_petition, make_signature, make_staff
+from actions.tests.factories import (
+    make_petition,
+    make_signature,
+    make_staff,
+    stamp_for,
+)
 from actions.tests.smtp import Mailbox, smtp_mailers, smtp_server
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +129,8 @@ def test_erasing_a_supporter_leaves_no_trace_and_keeps_the_counts(
     # Signing and confirming, through the pages.
     for petition in (first, second):
         url = reverse("actions:sign", args=[petition.slug])
-        signed = run(partial(client.post, url, me | {"wants_updates": "on"}))
+        data = me | {"wants_updates": "on", "started": stamp_for(petition)}
+        signed = run(partial(client.post, url, data))
         assert signed.status_code == 302
     for path in _links(mailbox, "/confirm/"):
         assert run(partial(client.post, path)).status_code == 302
