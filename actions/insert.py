@@ -23,10 +23,12 @@ from actions.outbox.models import OutboundEmail
 
 def insert_new_signature(
     signature: Signature, outbound: OutboundEmail | None, record: ConsentRecord
-) -> tuple[bool, bool]:
+) -> tuple[bool, bool, bool]:
     """Insert a new signature, its confirmation email (a suspect signature has
     none) and its consent record, all or none; whether the signature was
-    inserted, and its record.
+    inserted, its record, and whether the address had signed before (read in
+    the same statement on PostgreSQL, so a known address costs no extra query:
+    see actions.services, "the same time either way").
 
     Not inserted when the address signed already or the petition is not open
     at this instant. On PostgreSQL the rows go in one statement (unless
@@ -43,7 +45,7 @@ def insert_new_signature(
             with transaction.atomic():
                 cursor.execute(insert_signature, params)
                 if (row := cursor.fetchone()) is None:
-                    return False, False
+                    return False, False, _signed_before(signature)
                 signature.pk, signature._state.adding = row[0], False
                 record.signature = signature
                 if outbound is not None:
@@ -51,7 +53,7 @@ def insert_new_signature(
                     outbound.save(force_insert=True)
                 record_sql, record_params = _insert_record_sql(record, signature="%s")
                 cursor.execute(record_sql, [*record_params, signature.pk, *wording])
-            return True, cursor.rowcount == 1
+            return True, cursor.rowcount == 1, False
         record_sql, record_params = _insert_record_sql(
             record, signature="s.id", source="new_signature s, "
         )
@@ -66,21 +68,41 @@ def insert_new_signature(
             args, email_id = [*args, *email_params], "(SELECT id FROM new_email)"
         ctes.append(f"new_record AS ({record_sql} RETURNING id)")
         # Data-modifying CTEs all run, referenced by the final SELECT or not.
+        # One row either way; the EXISTS sees the table as it was before.
+        signed_before_sql, signed_before_params = _signed_before_sql(signature)
         cursor.execute(
             f"WITH {', '.join(ctes)} "
-            f"SELECT id, {email_id}, (SELECT count(*) FROM new_record) "
-            f"FROM new_signature",
-            [*args, *record_params, *wording],
+            f"SELECT s.id, {email_id}, (SELECT count(*) FROM new_record), "
+            f"{signed_before_sql} "
+            "FROM (SELECT 1) one LEFT JOIN new_signature s ON true",
+            [*args, *record_params, *wording, *signed_before_params],
         )
-        if (row := cursor.fetchone()) is None:
-            return False, False
-    signature.pk, email_pk, recorded = row
+        row = cursor.fetchone()
+        if row is None or row[0] is None:
+            return False, False, bool(row and row[3])
+    signature.pk, email_pk, recorded, _ = row
     signature._state.adding = False
     record.signature = signature
     if outbound is not None:
         outbound.pk, outbound.signature = email_pk, signature
         outbound._state.adding = False
-    return True, recorded == 1
+    return True, recorded == 1, False
+
+
+def _signed_before_sql(signature: Signature) -> tuple[str, list[Any]]:
+    """SQL of whether the signature's address signed its petition already."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"EXISTS (SELECT 1 FROM {quote(Signature._meta.db_table)} "
+        "WHERE petition_id = %s AND canonical_email = %s)"
+    )
+    return sql, [signature.petition_id, signature.canonical_email]
+
+
+def _signed_before(signature: Signature) -> bool:
+    return Signature.objects.filter(
+        petition=signature.petition_id, canonical_email=signature.canonical_email
+    ).exists()
 
 
 def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[Any]]:

@@ -1,5 +1,6 @@
 """Signing and confirming: the workflows of a petition's supporters."""
 
+import logging
 from functools import partial
 
 from django.core import signing
@@ -10,6 +11,7 @@ from actions.abuse import screening
 from actions.consent import services as consent
 from actions.consent.models import ConsentRecord, ConsentWording
 from actions.core.canonical import canonical_email
+from actions.core.enqueue import enqueue
 from actions.core.tokens import read_confirmation_token, read_thanks_token
 from actions.counts import add_to_count, forget_count
 from actions.insert import insert_new_signature
@@ -18,8 +20,24 @@ from actions.outbox.models import OutboundEmail
 from actions.outbox.services import enqueue_email, queue_email
 from statements.models import Statement
 
+logger = logging.getLogger(__name__)
+
 # Other petitions the thanks page offers, of each kind.
 NEXT_STEPS = 5
+SIGN_AGAIN = "actions.tasks.sign_again"
+# What a signing of a known address hands to the workers.
+ATTEMPT_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "canonical_email",
+    "country",
+    "wants_updates",
+    "consent_version",
+    "source",
+    "client_hash",
+    "revision_id",
+]
 
 
 class PetitionClosed(Exception):
@@ -105,20 +123,65 @@ def sign_petition(
         petition=petition, client_hash=screened.client_hash
     ):
         return signature  # over the cap: nothing more is stored
-    inserted, recorded = insert_new_signature(signature, outbound, record)
+    inserted, recorded, signed_before = insert_new_signature(
+        signature, outbound, record
+    )
     if inserted:
         if not recorded:
             consent.record_signing_again(signature=signature, record=record)
         if outbound is not None:
             transaction.on_commit(partial(enqueue_email, outbound.pk), robust=True)
         return signature
-    return _sign_again(
-        petition=petition,
-        canonical=canonical,
-        suspect=bool(screened.reason),
-        attempt=signature,
-        record=record,
+    # Not inserted: the address signed already, or the petition closed. When
+    # the statement did not see the address (a race with its own other
+    # submission, or closed), the database says which.
+    if not signed_before and not Petition.objects.open().filter(pk=petition.pk):
+        raise PetitionClosed  # closed since the caller looked it up
+    if not screened.reason:
+        # The same work in the request as a new address's: one statement and
+        # one message to the workers, which do the rest (sign_again) after the
+        # response, so the time taken does not tell whether the address signed.
+        transaction.on_commit(
+            partial(_enqueue_sign_again, attempt=signature, record=record),
+            robust=True,
+        )
+    return signature
+
+
+def _enqueue_sign_again(*, attempt: Signature, record: ConsentRecord) -> None:
+    """Hand a signing of a known address to the workers (never raises: the
+    supporter can ask for the email again on the page that follows)."""
+    assert record.wording is not None  # a signing's record names its wording
+    fields = {name: getattr(attempt, name) for name in ATTEMPT_FIELDS}
+    fields["country"] = str(fields["country"])
+    try:
+        enqueue(SIGN_AGAIN, attempt.petition_id, fields, record.wording.pk)
+    except Exception:  # kombu raises several unrelated types when Redis is down
+        logger.warning("Broker unavailable; a signing of a known address dropped")
+
+
+def sign_again(
+    *, petition_id: int, attempt_fields: dict[str, object], wording_id: int
+) -> None:
+    """A clean signing of an address that had signed this petition, after the
+    response (a task): the right email to the address's owner, or the suspect
+    signature taken over. Nothing when the petition closed since."""
+    petition = Petition.objects.get(pk=petition_id)
+    attempt = Signature(petition=petition, **attempt_fields)
+    wording = ConsentWording.objects.get(pk=wording_id)
+    record = consent.signing_record(
+        wants_updates=attempt.wants_updates, wording=wording
     )
+    try:
+        _sign_again(
+            petition=petition,
+            canonical=attempt.canonical_email,
+            suspect=False,
+            attempt=attempt,
+            record=record,
+        )
+    except PetitionClosed:
+        return
 
 
 def _suspect_fields(reason: str) -> dict[str, object]:
@@ -178,7 +241,7 @@ TAKEOVER_FIELDS = [
     "consent_version",
     "source",
     "client_hash",
-    "revision",
+    "revision_id",
 ]
 
 

@@ -380,6 +380,7 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "actions.tasks.send_email": {"queue": "transactional"},
+    "actions.tasks.sign_again": {"queue": "transactional"},
     # Bulk email has a queue and a worker of its own (Procfile: bulk), so a
     # confirmation never waits behind a follow-up to 100,000 people.
     "actions.tasks.start_follow_up": {"queue": "bulk"},

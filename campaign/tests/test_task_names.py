@@ -33,6 +33,8 @@ NAMES_IN_QUEUES = {
     # Added with the delivery packs (their own names from the start).
     "actions.tasks.build_delivery_pack",
     "actions.tasks.delete_expired_delivery_packs",
+    # A signing of a known address, finished after the response.
+    "actions.tasks.sign_again",
 }
 OURS = ("actions.", "statements.", "campaign.", "staff.")
 
