@@ -8,6 +8,7 @@ from django.core.cache import caches
 from hypothesis import settings as hypothesis_settings
 
 from actions.abuse import blocklist
+from actions.models import Petition
 from actions.tests.factories import make_petition, stamp_for
 from campaign.celery import app as celery_app
 from staff.tests.otp import log_in_verified
@@ -58,7 +59,7 @@ def petition(statement):
 
 
 @pytest.fixture
-def sign_data(petition) -> dict[str, str]:
+def sign_data(petition: Petition) -> dict[str, str]:
     """A valid signing form as a browser posts it on ``petition``'s page, a
     person having taken a minute to fill it in (see actions.abuse.stamp; a
     stamp is bound to its petition: for another one, use ``stamp_for``)."""
