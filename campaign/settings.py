@@ -445,9 +445,10 @@ CELERY_BEAT_SCHEDULE = {
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Abuse controls on signing (actions.abuse). Each petition may override the
-# limits in the admin; 0 turns a check off. Over a limit, on the block list, in
-# the honeypot or too fast, a signature is kept as suspect: never counted, never
-# emailed, and the supporter sees the usual page.
+# limits in the admin; 0 turns a check off. On the block list or over the
+# sustained (hourly) limit, a signature is kept as suspect: never counted, never
+# emailed, and the supporter sees the usual page. In the honeypot, too fast or
+# over the burst limit, the supporter is asked for one more step (see below).
 ABUSE_BURST_LIMIT = env_int("ABUSE_BURST_LIMIT", 3)
 ABUSE_BURST_SECONDS = env_int("ABUSE_BURST_SECONDS", 60)
 ABUSE_SUSTAINED_LIMIT = env_int("ABUSE_SUSTAINED_LIMIT", 10)
