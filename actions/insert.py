@@ -26,9 +26,10 @@ def insert_new_signature(
 ) -> tuple[bool, bool, bool]:
     """Insert a new signature, its confirmation email (a suspect signature has
     none) and its consent record, all or none; whether the signature was
-    inserted, its record, and whether the address had signed before (read in
-    the same statement on PostgreSQL, so a known address costs no extra query:
-    see actions.services, "the same time either way").
+    inserted, its record, and, when not inserted, whether that is because the
+    address had signed the open petition (read in the same statement on
+    PostgreSQL, so a known address costs no extra query: see
+    actions.services, "the same time").
 
     Not inserted when the address signed already or the petition is not open
     at this instant. On PostgreSQL the rows go in one statement (unless
@@ -90,19 +91,33 @@ def insert_new_signature(
 
 
 def _signed_before_sql(signature: Signature) -> tuple[str, list[Any]]:
-    """SQL of whether the signature's address signed its petition already."""
+    """SQL of whether the signature's address signed its petition already,
+    the petition being open (the insert's own condition, read again)."""
     quote = connection.ops.quote_name
-    sql = (
-        f"EXISTS (SELECT 1 FROM {quote(Signature._meta.db_table)} "
-        "WHERE petition_id = %s AND canonical_email = %s)"
+    insert_sql, template = _signature_statement(
+        connection.vendor, PetitionQuerySet.open
     )
-    return sql, [signature.petition_id, signature.canonical_email]
+    # The condition the insert is compiled with (see _signature_statement).
+    after_where = insert_sql.partition(" WHERE EXISTS (")[2]
+    open_sql = after_where.rpartition(") ON CONFLICT")[0]
+    sql = (
+        f"(EXISTS (SELECT 1 FROM {quote(Signature._meta.db_table)} "
+        f"WHERE petition_id = %s AND canonical_email = %s) AND EXISTS ({open_sql}))"
+    )
+    return sql, [
+        signature.petition_id,
+        signature.canonical_email,
+        *_open_params(signature, template),
+    ]
 
 
 def _signed_before(signature: Signature) -> bool:
-    return Signature.objects.filter(
-        petition=signature.petition_id, canonical_email=signature.canonical_email
-    ).exists()
+    return (
+        Signature.objects.filter(
+            petition=signature.petition_id, canonical_email=signature.canonical_email
+        ).exists()
+        and Petition.objects.open().filter(pk=signature.petition_id).exists()
+    )
 
 
 def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[Any]]:
@@ -151,11 +166,16 @@ def _insert_signature_sql(signature: Signature) -> tuple[str, list[Any]]:
     one address without a savepoint.
     """
     sql, template = _signature_statement(connection.vendor, PetitionQuerySet.open)
+    fields = _insert_fields(Signature)
+    return sql, [*_values(signature, fields), *_open_params(signature, template)]
+
+
+def _open_params(
+    signature: Signature, template: tuple[tuple[str | None, Any], ...]
+) -> list[Any]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     stand_ins: dict[str | None, Any] = {_NOW: now, _PETITION: signature.petition_id}
-    open_params = [stand_ins.get(key, value) for key, value in template]
-    fields = _insert_fields(Signature)
-    return sql, [*_values(signature, fields), *open_params]
+    return [stand_ins.get(key, value) for key, value in template]
 
 
 # Stand-ins for what changes from one signature to the next, so that the

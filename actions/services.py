@@ -133,8 +133,8 @@ def sign_petition(
             transaction.on_commit(partial(enqueue_email, outbound.pk), robust=True)
         return signature
     # Not inserted: the address signed already, or the petition closed. When
-    # the statement did not see the address (a race with its own other
-    # submission, or closed), the database says which.
+    # the statement did not see the address on the open petition (closed, or
+    # a race with its own other submission), the database says which.
     if not signed_before and not Petition.objects.open().filter(pk=petition.pk):
         raise PetitionClosed  # closed since the caller looked it up
     if not screened.reason:

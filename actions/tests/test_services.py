@@ -236,10 +236,9 @@ def test_signing_again_after_the_petition_closed_elsewhere_sends_nothing(
     _sign(petition)
     _close_elsewhere(petition)
 
-    # The request does not look again (the same time as a new address's); the
-    # workers find it closed and send nothing.
     with django_capture_on_commit_callbacks(execute=True):
-        _sign(petition, email="ADA@example.org")
+        with pytest.raises(PetitionClosed):
+            _sign(petition, email="ADA@example.org")
 
     assert Signature.objects.get().emails_queued == 1
     assert OutboundEmail.objects.count() == 1
