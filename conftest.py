@@ -1,7 +1,6 @@
 """Fixtures shared by every app's tests."""
 
 import os
-import time
 
 import pytest
 from django.conf import settings
@@ -9,8 +8,8 @@ from django.core.cache import caches
 from hypothesis import settings as hypothesis_settings
 
 from actions.abuse import blocklist
-from actions.abuse.stamp import make_stamp
-from actions.tests.factories import make_petition
+from actions.models import Petition
+from actions.tests.factories import make_petition, stamp_for
 from campaign.celery import app as celery_app
 from staff.tests.otp import log_in_verified
 from staff.twofactor import enrol_totp_device
@@ -60,9 +59,10 @@ def petition(statement):
 
 
 @pytest.fixture
-def sign_data() -> dict[str, str]:
-    """A valid signing form as a browser posts it, a person having taken a
-    minute to fill it in (see actions.abuse.stamp)."""
+def sign_data(petition: Petition) -> dict[str, str]:
+    """A valid signing form as a browser posts it on ``petition``'s page, a
+    person having taken a minute to fill it in (see actions.abuse.stamp; a
+    stamp is bound to its petition: for another one, use ``stamp_for``)."""
     return {
         "first_name": "Ada",
         "last_name": "Lovelace",
@@ -70,7 +70,7 @@ def sign_data() -> dict[str, str]:
         "country": "KH",
         "source": "newsletter",
         "website": "",
-        "started": make_stamp(time.time() - 60),
+        "started": stamp_for(petition),
     }
 
 

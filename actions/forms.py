@@ -107,7 +107,10 @@ class SignatureForm(forms.Form):
         cleaned = super().clean()
         assert cleaned is not None  # Django's clean() returns cleaned_data
         cleaned["honeypot"] = cleaned.pop("website", "").strip()
-        cleaned["fill_seconds"] = stamp.seconds_since(cleaned.pop("started", "")) or 0.0
+        # Bound to the petition whose page served it, when the view says which.
+        bound_to = self.initial.get("petition_id")
+        seconds = stamp.seconds_since(cleaned.pop("started", ""), petition_id=bound_to)
+        cleaned["fill_seconds"] = seconds or 0.0
         return cleaned
 
 

@@ -23,10 +23,13 @@ from actions.outbox.models import OutboundEmail
 
 def insert_new_signature(
     signature: Signature, outbound: OutboundEmail | None, record: ConsentRecord
-) -> tuple[bool, bool]:
+) -> tuple[bool, bool, bool]:
     """Insert a new signature, its confirmation email (a suspect signature has
     none) and its consent record, all or none; whether the signature was
-    inserted, and its record.
+    inserted, its record, and, when not inserted, whether that is because the
+    address had signed the open petition (read in the same statement on
+    PostgreSQL, so a known address costs no extra query: see
+    actions.services, "the same time").
 
     Not inserted when the address signed already or the petition is not open
     at this instant. On PostgreSQL the rows go in one statement (unless
@@ -46,7 +49,7 @@ def insert_new_signature(
             with transaction.atomic():
                 cursor.execute(insert_signature, params)
                 if (row := cursor.fetchone()) is None:
-                    return False, False
+                    return False, False, _signed_before(signature)
                 signature.pk, signature._state.adding = row[0], False
                 record.signature = signature
                 if outbound is not None:
@@ -54,7 +57,7 @@ def insert_new_signature(
                     outbound.save(force_insert=True)
                 record_sql, record_params = _insert_record_sql(record, signature="%s")
                 cursor.execute(record_sql, [*record_params, signature.pk, *wording])
-            return True, cursor.rowcount == 1
+            return True, cursor.rowcount == 1, False
         record_sql, record_params = _insert_record_sql(
             record, signature="s.id", source="new_signature s, "
         )
@@ -69,21 +72,55 @@ def insert_new_signature(
             args, email_id = [*args, *email_params], "(SELECT id FROM new_email)"
         ctes.append(f"new_record AS ({record_sql} RETURNING id)")
         # Data-modifying CTEs all run, referenced by the final SELECT or not.
+        # One row either way; the EXISTS sees the table as it was before.
+        signed_before_sql, signed_before_params = _signed_before_sql(signature)
         cursor.execute(
             f"WITH {', '.join(ctes)} "
-            f"SELECT id, {email_id}, (SELECT count(*) FROM new_record) "
-            f"FROM new_signature",
-            [*args, *record_params, *wording],
+            f"SELECT s.id, {email_id}, (SELECT count(*) FROM new_record), "
+            f"{signed_before_sql} "
+            "FROM (SELECT 1) one LEFT JOIN new_signature s ON true",
+            [*args, *record_params, *wording, *signed_before_params],
         )
-        if (row := cursor.fetchone()) is None:
-            return False, False
-    signature.pk, email_pk, recorded = row
+        row = cursor.fetchone()
+        if row is None or row[0] is None:
+            return False, False, bool(row and row[3])
+    signature.pk, email_pk, recorded, _ = row
     signature._state.adding = False
     record.signature = signature
     if outbound is not None:
         outbound.pk, outbound.signature = email_pk, signature
         outbound._state.adding = False
-    return True, recorded == 1
+    return True, recorded == 1, False
+
+
+def _signed_before_sql(signature: Signature) -> tuple[str, list[Any]]:
+    """SQL of whether the signature's address signed its petition already,
+    the petition being open (the insert's own condition, read again)."""
+    quote = connection.ops.quote_name
+    insert_sql, template = _signature_statement(
+        connection.vendor, PetitionQuerySet.open
+    )
+    # The condition the insert is compiled with (see _signature_statement).
+    after_where = insert_sql.partition(" WHERE EXISTS (")[2]
+    open_sql = after_where.rpartition(") ON CONFLICT")[0]
+    sql = (
+        f"(EXISTS (SELECT 1 FROM {quote(Signature._meta.db_table)} "
+        f"WHERE petition_id = %s AND canonical_email = %s) AND EXISTS ({open_sql}))"
+    )
+    return sql, [
+        signature.petition_id,
+        signature.canonical_email,
+        *_open_params(signature, template),
+    ]
+
+
+def _signed_before(signature: Signature) -> bool:
+    return (
+        Signature.objects.filter(
+            petition=signature.petition_id, canonical_email=signature.canonical_email
+        ).exists()
+        and Petition.objects.open().filter(pk=signature.petition_id).exists()
+    )
 
 
 def _insert_email_sql(outbound: OutboundEmail) -> tuple[str, list[Any]]:
@@ -132,11 +169,16 @@ def _insert_signature_sql(signature: Signature) -> tuple[str, list[Any]]:
     one address without a savepoint.
     """
     sql, template = _signature_statement(connection.vendor, PetitionQuerySet.open)
+    fields = _insert_fields(Signature)
+    return sql, [*_values(signature, fields), *_open_params(signature, template)]
+
+
+def _open_params(
+    signature: Signature, template: tuple[tuple[str | None, Any], ...]
+) -> list[Any]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     stand_ins: dict[str | None, Any] = {_NOW: now, _PETITION: signature.petition_id}
-    open_params = [stand_ins.get(key, value) for key, value in template]
-    fields = _insert_fields(Signature)
-    return sql, [*_values(signature, fields), *open_params]
+    return [stand_ins.get(key, value) for key, value in template]
 
 
 # Stand-ins for what changes from one signature to the next, so that the

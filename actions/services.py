@@ -1,5 +1,6 @@
 """Signing and confirming: the workflows of a petition's supporters."""
 
+import logging
 from functools import partial
 
 from django.conf import settings
@@ -10,8 +11,9 @@ from django.utils import timezone
 from actions.abuse import screening
 from actions.abuse.clientlimits import over_client_limit
 from actions.consent import services as consent
-from actions.consent.models import ConsentWording
+from actions.consent.models import ConsentRecord, ConsentWording
 from actions.core.canonical import canonical_email
+from actions.core.enqueue import enqueue
 from actions.core.tokens import read_confirmation_token, read_thanks_token
 from actions.counts import add_to_count, forget_count
 from actions.insert import insert_new_signature
@@ -20,12 +22,38 @@ from actions.outbox.models import OutboundEmail
 from actions.outbox.services import enqueue_email, queue_email
 from statements.models import Statement
 
+logger = logging.getLogger(__name__)
+
 # Other petitions the thanks page offers, of each kind.
 NEXT_STEPS = 5
+SIGN_AGAIN = "actions.tasks.sign_again"
+# What a signing of a known address hands to the workers.
+ATTEMPT_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "canonical_email",
+    "country",
+    "wants_updates",
+    "consent_version",
+    "source",
+    "client_hash",
+    "revision_id",
+]
 
 
 class PetitionClosed(Exception):
     """The petition does not accept signatures any more."""
+
+
+class OneMoreStep(Exception):
+    """A weak signal (actions.abuse.screening): the attempt is not taken in
+    yet; its supporter is asked for one more step (actions.abuse.challenge),
+    after which signing is called again with ``stepped=True``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def sign_petition(
@@ -41,6 +69,7 @@ def sign_petition(
     client_ip: str = "",
     honeypot: str = "",
     fill_seconds: float | None = None,
+    stepped: bool = False,
 ) -> Signature:
     """Record a pending signature, the updates box's answer beside the wording
     shown, and queue the right email.
@@ -49,8 +78,12 @@ def sign_petition(
     its confirmation again, a confirmed one an "already signed" note, up to the
     per-signature cap. An attempt that screening finds suspect (actions.abuse;
     ``fill_seconds`` is None when it did not come through the form) looks the
-    same too, but is kept as suspect and emails no one. Raises PetitionClosed
-    if the petition is not open.
+    same too, but is kept as suspect and emails no one; past the cap of
+    suspect signatures per client and petition it is not stored at all (the
+    signature returned is unsaved). A later clean attempt for the address
+    takes a suspect signature over (see _sign_again). Raises OneMoreStep on a
+    weak signal, unless the attempt passed that step (``stepped``), and
+    PetitionClosed if the petition is not open.
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -61,7 +94,10 @@ def sign_petition(
         email=canonical,
         honeypot=honeypot,
         fill_seconds=fill_seconds,
+        stepped=stepped,
     )
+    if screened.weak:
+        raise OneMoreStep(screened.reason)
     signature = Signature(
         petition=petition,
         first_name=first_name,
@@ -85,16 +121,69 @@ def sign_petition(
     record = consent.signing_record(
         wants_updates=wants_updates, wording=consent_wording
     )
-    inserted, recorded = insert_new_signature(signature, outbound, record)
+    if screened.reason and not screening.suspect_allowed(
+        petition=petition, client_hash=screened.client_hash
+    ):
+        return signature  # over the cap: nothing more is stored
+    inserted, recorded, signed_before = insert_new_signature(
+        signature, outbound, record
+    )
     if inserted:
         if not recorded:
             consent.record_signing_again(signature=signature, record=record)
         if outbound is not None:
             transaction.on_commit(partial(enqueue_email, outbound.pk), robust=True)
         return signature
-    return _sign_again(
-        petition=petition, canonical=canonical, suspect=bool(screened.reason)
+    # Not inserted: the address signed already, or the petition closed. When
+    # the statement did not see the address on the open petition (closed, or
+    # a race with its own other submission), the database says which.
+    if not signed_before and not Petition.objects.open().filter(pk=petition.pk):
+        raise PetitionClosed  # closed since the caller looked it up
+    if not screened.reason:
+        # The same work in the request as a new address's: one statement and
+        # one message to the workers, which do the rest (sign_again) after the
+        # response, so the time taken does not tell whether the address signed.
+        transaction.on_commit(
+            partial(_enqueue_sign_again, attempt=signature, record=record),
+            robust=True,
+        )
+    return signature
+
+
+def _enqueue_sign_again(*, attempt: Signature, record: ConsentRecord) -> None:
+    """Hand a signing of a known address to the workers (never raises: the
+    supporter can ask for the email again on the page that follows)."""
+    assert record.wording is not None  # a signing's record names its wording
+    fields = {name: getattr(attempt, name) for name in ATTEMPT_FIELDS}
+    fields["country"] = str(fields["country"])
+    try:
+        enqueue(SIGN_AGAIN, attempt.petition_id, fields, record.wording.pk)
+    except Exception:  # kombu raises several unrelated types when Redis is down
+        logger.warning("Broker unavailable; a signing of a known address dropped")
+
+
+def sign_again(
+    *, petition_id: int, attempt_fields: dict[str, object], wording_id: int
+) -> None:
+    """A clean signing of an address that had signed this petition, after the
+    response (a task): the right email to the address's owner, or the suspect
+    signature taken over. Nothing when the petition closed since."""
+    petition = Petition.objects.get(pk=petition_id)
+    attempt = Signature(petition=petition, **attempt_fields)
+    wording = ConsentWording.objects.get(pk=wording_id)
+    record = consent.signing_record(
+        wants_updates=attempt.wants_updates, wording=wording
     )
+    try:
+        _sign_again(
+            petition=petition,
+            canonical=attempt.canonical_email,
+            suspect=False,
+            attempt=attempt,
+            record=record,
+        )
+    except PetitionClosed:
+        return
 
 
 def _suspect_fields(reason: str) -> dict[str, object]:
@@ -108,12 +197,22 @@ def _suspect_fields(reason: str) -> dict[str, object]:
 
 
 @transaction.atomic
-def _sign_again(*, petition: Petition, canonical: str, suspect: bool) -> Signature:
+def _sign_again(
+    *,
+    petition: Petition,
+    canonical: str,
+    suspect: bool,
+    attempt: Signature,
+    record: ConsentRecord,
+) -> Signature:
     """The address signed already: send its owner the right email, up to the cap.
 
-    Nothing is sent, and nothing changes, when this attempt or the signature
-    on record is suspect, or the signature was invalidated: a script cannot
-    mail-bomb or discredit a real signer, and a suspect signature stays one.
+    Nothing is sent, and nothing changes, when this attempt is suspect, or
+    the signature was invalidated: a script cannot mail-bomb or discredit a
+    real signer. A clean attempt for an address whose signature is suspect
+    takes it over: the signature becomes this attempt's, pending, and its
+    confirmation goes to the address (double opt-in proves the mailbox), so
+    a script that signed with someone's address first cannot keep them out.
     Raises PetitionClosed if it was the petition's state that stopped the insert.
     """
     signature = Signature.objects.filter(
@@ -121,11 +220,49 @@ def _sign_again(*, petition: Petition, canonical: str, suspect: bool) -> Signatu
     ).first()
     if signature is None or not Petition.objects.open().filter(pk=petition.pk):
         raise PetitionClosed  # closed since the caller looked it up
-    if not suspect and _may_email(signature) and signature.reserve_email():
+    if suspect:
+        return signature
+    if signature.state == Signature.State.SUSPECT:
+        return _take_over_suspect(signature=signature, attempt=attempt, record=record)
+    if _may_email(signature) and signature.reserve_email():
         # The owner of the address gets the email, whoever typed it this time.
         queue_email(
             kind=_reply_kind(signature), to_email=signature.email, signature=signature
         )
+    return signature
+
+
+# What a clean attempt writes over a suspect signature of its address; when and
+# why it was suspect stay, as when staff release one.
+TAKEOVER_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "country",
+    "wants_updates",
+    "consent_version",
+    "source",
+    "client_hash",
+    "revision_id",
+]
+
+
+def _take_over_suspect(
+    *, signature: Signature, attempt: Signature, record: ConsentRecord
+) -> Signature:
+    """Make a suspect signature this clean attempt's, pending, and queue its
+    confirmation. Repeat-safe: only a signature still suspect changes."""
+    values = {name: getattr(attempt, name) for name in TAKEOVER_FIELDS}
+    changed = Signature.objects.filter(
+        pk=signature.pk, state=Signature.State.SUSPECT
+    ).update(state=Signature.State.PENDING, emails_queued=1, **values)
+    if not changed:
+        return signature  # taken over or released a moment ago
+    signature.refresh_from_db()
+    consent.record_signing_again(signature=signature, record=record)
+    queue_email(
+        kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature
+    )
     return signature
 
 

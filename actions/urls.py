@@ -13,6 +13,7 @@ app_name = "actions"
 
 urlpatterns = [
     path("petitions/<slug:slug>/", views.sign, name="sign"),
+    path("petitions/<slug:slug>/one-more-step/", views.step, name="step"),
     path("petitions/<slug:slug>/check-email/", views.check_email, name="check_email"),
     path("petitions/<slug:slug>/confirm/<str:token>/", views.confirm, name="confirm"),
     path("petitions/<slug:slug>/resend/", views.resend, name="resend"),

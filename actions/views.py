@@ -8,6 +8,7 @@ from django.views.decorators.cache import cache_page, never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from actions import services
+from actions.abuse import challenge, stamp
 from actions.consent import services as consent
 from actions.core.decorators import same_origin_post
 from actions.core.forms import clean_source
@@ -35,11 +36,22 @@ def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
             "change": changes.get(petition.pk),
             "timeline": timelines[petition.pk],
             "form": signature_form(
-                petition, initial={"source": source}, auto_id=f"id_{petition.slug}_%s"
+                petition,
+                initial=_form_initial(petition, source),
+                auto_id=f"id_{petition.slug}_%s",
             ),
         }
         for petition in petitions
     ]
+
+
+def _form_initial(petition: Petition, source: str) -> dict[str, object]:
+    """A signing form's initial data: its time stamp bound to its petition."""
+    return {
+        "source": source,
+        "petition_id": petition.pk,
+        "started": stamp.placeholder(petition.pk),
+    }
 
 
 def _public_petition(slug: str) -> Petition:
@@ -72,7 +84,9 @@ def _updates_label() -> str:
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
     source = clean_source(request.GET.get("source"))
-    form = signature_form(petition, request.POST or None, initial={"source": source})
+    form = signature_form(
+        petition, request.POST or None, initial=_form_initial(petition, source)
+    )
     refused = request.method == "POST" and not petition.is_open
     if not refused and form.is_valid():
         try:
@@ -83,11 +97,72 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 **form.cleaned_data,
             )
             return redirect("actions:check_email", slug=slug)
+        except services.OneMoreStep:
+            carried = challenge.carry(form.cleaned_data)
+            return _one_more_step(request, petition, carried=carried)
         except services.PetitionClosed:
             refused = True  # it closed a moment ago
     card = petition_cards([petition], source=source)[0] | {"form": form}
     context = {"petition": petition, "card": card, "refused": refused}
     return render(request, "actions/sign.html", context, status=409 if refused else 200)
+
+
+def _one_more_step(
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    carried: str,
+    token: str = "",
+    problem: str = "",
+) -> HttpResponse:
+    """The page that asks a weak-signal attempt for one more step."""
+    token = token or challenge.issue(petition_id=petition.pk, carried=carried)
+    context = {
+        "petition": petition,
+        "carried": carried,
+        "challenge": token,
+        "difficulty": challenge.difficulty(token),
+        "wait_seconds": settings.ABUSE_STEP_WAIT_SECONDS,
+        "problem": problem,
+    }
+    return render(request, "actions/one_more_step.html", context)
+
+
+@same_origin_post
+@require_http_methods(["POST"])
+def step(request: HttpRequest, slug: str) -> HttpResponse:
+    """The one more step passed: sign with the data it carried."""
+    petition = _public_petition(slug)
+    carried = request.POST.get("data", "")
+    try:
+        fields = challenge.read_carried(carried)
+    except signing.BadSignature:
+        return redirect("actions:sign", slug=slug)  # tampered or old: start again
+    token = request.POST.get("challenge", "")
+    outcome = challenge.check(
+        challenge=token,
+        petition_id=petition.pk,
+        carried=carried,
+        nonce=request.POST.get("nonce", ""),
+    )
+    if outcome in {challenge.Outcome.TOO_EARLY, challenge.Outcome.EXPIRED}:
+        keep = token if outcome == challenge.Outcome.TOO_EARLY else ""
+        return _one_more_step(
+            request, petition, carried=carried, token=keep, problem=outcome.value
+        )
+    if outcome == challenge.Outcome.PASSED:
+        try:
+            services.sign_petition(
+                petition=petition,
+                consent_wording=consent.updates_wording(_updates_label()),
+                client_ip=client_ip(request),
+                stepped=True,
+                **fields,
+            )
+        except services.PetitionClosed:
+            return redirect("actions:sign", slug=slug)
+    # A replay, or an invalid answer: the same page, nothing signed.
+    return redirect("actions:check_email", slug=slug)
 
 
 @require_safe

@@ -140,7 +140,7 @@ def seed() -> dict[str, str]:
         "statement": STATEMENT_SLUG,
         "petition": PETITION_SLUG,
         # The signing form's start time, as a page served an hour ago gives it.
-        "stamp": make_stamp(now.timestamp() - 3600),
+        "stamp": make_stamp(now.timestamp() - 3600, petition_id=petition.pk),
     }
 
 

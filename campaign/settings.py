@@ -425,6 +425,7 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "actions.tasks.send_email": {"queue": "transactional"},
+    "actions.tasks.sign_again": {"queue": "transactional"},
     # Bulk email has a queue and a worker of its own (Procfile: bulk), so a
     # confirmation never waits behind a follow-up to 100,000 people.
     "actions.tasks.start_follow_up": {"queue": "bulk"},
@@ -495,14 +496,30 @@ CELERY_BEAT_SCHEDULE = {
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Abuse controls on signing (actions.abuse). Each petition may override the
-# limits in the admin; 0 turns a check off. Over a limit, on the block list, in
-# the honeypot or too fast, a signature is kept as suspect: never counted, never
-# emailed, and the supporter sees the usual page.
+# limits in the admin; 0 turns a check off. On the block list or over the
+# sustained (hourly) limit, a signature is kept as suspect: never counted, never
+# emailed, and the supporter sees the usual page. In the honeypot, too fast or
+# over the burst limit, the supporter is asked for one more step (see below).
 ABUSE_BURST_LIMIT = env_int("ABUSE_BURST_LIMIT", 3)
 ABUSE_BURST_SECONDS = env_int("ABUSE_BURST_SECONDS", 60)
 ABUSE_SUSTAINED_LIMIT = env_int("ABUSE_SUSTAINED_LIMIT", 10)
 ABUSE_SUSTAINED_SECONDS = env_int("ABUSE_SUSTAINED_SECONDS", 3600)
 ABUSE_MIN_FILL_SECONDS = env_int("ABUSE_MIN_FILL_SECONDS", 3)
+# A form's time stamp is taken for this long after its page was served.
+ABUSE_STAMP_MAX_AGE_SECONDS = env_int("ABUSE_STAMP_MAX_AGE_SECONDS", 24 * 3600)
+# A weak signal (too fast, the honeypot, over the burst limit, a stale or
+# foreign stamp) asks for one more step: a proof of work of this many leading
+# zero bits (about a second in a browser), or, without JavaScript, a button
+# that passes this many seconds after the step was shown. Its challenge
+# expires after ABUSE_STEP_MAX_AGE_SECONDS. See actions.abuse.challenge.
+ABUSE_POW_DIFFICULTY = env_int("ABUSE_POW_DIFFICULTY", 14)
+ABUSE_STEP_WAIT_SECONDS = env_int("ABUSE_STEP_WAIT_SECONDS", 5)
+ABUSE_STEP_MAX_AGE_SECONDS = env_int("ABUSE_STEP_MAX_AGE_SECONDS", 1800)
+# At most this many suspect signatures (strong signals: block list, over the
+# hourly limit) are stored per client and petition in ABUSE_SUSPECT_CAP_SECONDS;
+# beyond, an attempt is dropped (the page looks the same). 0: no cap.
+ABUSE_SUSPECT_CAP = env_int("ABUSE_SUSPECT_CAP", 20)
+ABUSE_SUSPECT_CAP_SECONDS = env_int("ABUSE_SUSPECT_CAP_SECONDS", 24 * 3600)
 # The hourly job flags a client or an email domain with more signatures than
 # this in one hour on one petition; big webmail domains are never flagged.
 ABUSE_FLAG_THRESHOLD = env_int("ABUSE_FLAG_THRESHOLD", 25)

@@ -1,8 +1,14 @@
 """What signing checks before it takes a signature in: the block list, the
 honeypot, the time taken to fill in the form and the rate limits.
 
-Screening never refuses: it says why an attempt is suspect, and signing keeps
-it as such. It costs one round trip to Redis (the rate limits) and no query.
+Screening never refuses: it says why an attempt looks wrong. A weak signal
+(the honeypot, a form sent too fast or with a stale or foreign stamp, over the
+short burst limit) is what a real person can trip (autofill, a password manager,
+a family behind one router): signing asks them for one more step
+(actions.abuse.challenge) and loses no one. A strong signal (the block list,
+over the hourly limit) keeps the attempt as suspect, silently, up to a cap
+per client and petition (``suspect_allowed``). It costs one round trip to
+Redis (the rate limits) and no query.
 """
 
 import hashlib
@@ -17,6 +23,8 @@ from actions.abuse.models import Limits, default_limits
 from actions.models import Petition, Signature
 
 Reason = Signature.SuspectReason
+# What a person can trip: these ask for one more step, never hold silently.
+WEAK_REASONS = frozenset({Reason.HONEYPOT, Reason.TOO_FAST, Reason.BURST_LIMIT})
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,11 @@ class Screening:
     client_hash: str
     # A Signature.SuspectReason, or "" when nothing looked wrong.
     reason: str
+
+    @property
+    def weak(self) -> bool:
+        """Whether the attempt needs one more step (not held silently)."""
+        return self.reason in WEAK_REASONS
 
 
 def client_hash(address: str) -> str:
@@ -64,22 +77,42 @@ def screen(
     email: str,
     honeypot: str,
     fill_seconds: float | None,
+    stepped: bool = False,
 ) -> Screening:
     """Screen one signing attempt; ``email`` is canonical, ``fill_seconds``
     None when the attempt did not come through the form.
 
     Every attempt from an address counts toward its rate limits, the suspect
-    ones too, so a script caught once stays caught. A Redis outage lets the
-    attempt through; raises only a database error, when the block list is
-    read again.
+    ones too, so a script caught once stays caught. An attempt that has passed
+    the extra step (``stepped``) was counted when first sent: only the block
+    list is checked again. A Redis outage lets the attempt through; raises only
+    a database error, when the block list is read again.
     """
     limits = limits_for(petition)
     hashed = client_hash(client_ip)
-    reason = blocklist.current().reason(ip=client_ip, email=email) or _form_reason(
-        honeypot, fill_seconds, limits
-    )
+    blocked = blocklist.current().reason(ip=client_ip, email=email)
+    if stepped:
+        return Screening(client_hash=hashed, reason=blocked)
     over_limit = _rate_reason(petition.pk, hashed, limits) if hashed else ""
-    return Screening(client_hash=hashed, reason=reason or over_limit)
+    # Strong signals first: a blocked or hard-limited attempt is held silently.
+    if blocked or over_limit == Reason.SUSTAINED_LIMIT:
+        return Screening(client_hash=hashed, reason=blocked or over_limit)
+    reason = _form_reason(honeypot, fill_seconds, limits) or over_limit
+    return Screening(client_hash=hashed, reason=reason)
+
+
+def suspect_allowed(*, petition: Petition, client_hash: str) -> bool:
+    """Whether one more suspect signature of this client may be stored on this
+    petition: at most settings.ABUSE_SUSPECT_CAP in ABUSE_SUSPECT_CAP_SECONDS
+    (counted in Redis; allowed when Redis does not answer, or without a
+    client address)."""
+    if not settings.ABUSE_SUSPECT_CAP or not client_hash:
+        return True
+    counts = ratelimit.count_attempt(
+        key=f"{petition.pk}:{client_hash}:suspects",
+        windows={"suspects": settings.ABUSE_SUSPECT_CAP_SECONDS},
+    )
+    return counts is None or counts["suspects"] <= settings.ABUSE_SUSPECT_CAP
 
 
 def _form_reason(honeypot: str, fill_seconds: float | None, limits: Limits) -> str:

@@ -1,10 +1,12 @@
 import importlib
+import time
 from itertools import count
 
 from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from actions.abuse.stamp import make_stamp
 from actions.core.canonical import canonical_email
 from actions.models import Petition, Signature, Target
 from statements.models import Statement
@@ -101,3 +103,9 @@ def petition_change_data(petition: Petition, **fields: object) -> dict:
         "abuse_settings-0-petition": petition.pk,
     }
     return data | fields
+
+
+def stamp_for(petition: Petition) -> str:
+    """The time stamp of a form served a minute ago on this petition's page
+    (actions.abuse.stamp: a stamp is bound to its petition)."""
+    return make_stamp(time.time() - 60, petition_id=petition.pk)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from actions.models import Petition, Signature
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,9 @@ def test_a_scheduled_petition_takes_signatures_once_its_time_has_come(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_sign_url(petition), sign_data)
+        response = client.post(
+            _sign_url(petition), sign_data | {"started": stamp_for(petition)}
+        )
 
     assert response.status_code == 302
     assert Signature.objects.filter(petition=petition).count() == 1

@@ -105,7 +105,7 @@ def _post(petition: Petition, data: dict[str, str], *, urlencoded: bool):
     # served: the abuse controls (tested in actions/tests/abuse) stay out of it.
     n = next(CLIENTS)
     client = Client(REMOTE_ADDR=f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}")
-    data = data | {"started": make_stamp(time.time() - 60)}
+    data = data | {"started": make_stamp(time.time() - 60, petition_id=petition.pk)}
     url = reverse("actions:sign", args=[petition.slug])
     if urlencoded:
         body = urlencode(data)

@@ -270,6 +270,10 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
             ("post", _url("sign", petition), sign_data),
         ],
         "actions:check_email": [("get", _url("check_email", petition), None)],
+        "actions:step": [
+            ("post", _url("sign", petition), sign_data | {"website": "x"}),
+            ("post", _url("step", petition), {"data": "x", "challenge": "y"}),
+        ],
         "actions:confirm": [
             ("get", _confirm_url(signer), None),
             ("get", _url("confirm", petition, token="bad"), None),

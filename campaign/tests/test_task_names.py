@@ -35,6 +35,8 @@ NAMES_IN_QUEUES = {
     "actions.tasks.delete_expired_delivery_packs",
     # Added with the signature receipts.
     "actions.tasks.commit_receipt_roots",
+    # A signing of a known address, finished after the response.
+    "actions.tasks.sign_again",
 }
 OURS = ("actions.", "statements.", "campaign.", "staff.")
 

@@ -27,7 +27,12 @@ from actions.privacy.models import Erasure
 from actions.privacy.tests.scan import occurrences, tables_scanned
 from actions.services import confirm_signature
 from actions.suppressions.services import suppress
-from actions.tests.factories import make_petition, make_signature, make_staff
+from actions.tests.factories import (
+    make_petition,
+    make_signature,
+    make_staff,
+    stamp_for,
+)
 from actions.tests.smtp import Mailbox, smtp_mailers, smtp_server
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +116,14 @@ def run(django_capture_on_commit_callbacks):
 
 
 def test_erasing_a_supporter_leaves_no_trace_and_keeps_the_counts(
-    client, mailbox, run, sign_data, statement, tmp_path, settings
+    client,
+    mailbox,
+    run,
+    sign_data,
+    statement,
+    tmp_path,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     first = make_petition(statement, title="Cancel the visit")
@@ -124,7 +136,8 @@ def test_erasing_a_supporter_leaves_no_trace_and_keeps_the_counts(
     # Signing and confirming, through the pages.
     for petition in (first, second):
         url = reverse("actions:sign", args=[petition.slug])
-        signed = run(partial(client.post, url, me | {"wants_updates": "on"}))
+        data = me | {"wants_updates": "on", "started": stamp_for(petition)}
+        signed = run(partial(client.post, url, data))
         assert signed.status_code == 302
     for path in _links(mailbox, "/confirm/"):
         assert run(partial(client.post, path)).status_code == 302
@@ -152,7 +165,13 @@ def test_erasing_a_supporter_leaves_no_trace_and_keeps_the_counts(
     later = make_follow_up(second, subject="More news")
     followups.schedule(follow_up=later)  # its task waits for the commit
     followups.start(later.pk)
-    client.post(reverse("actions:sign", args=[second.slug]), me)
+    with django_capture_on_commit_callbacks() as repeat:
+        client.post(
+            reverse("actions:sign", args=[second.slug]),
+            me | {"started": stamp_for(second)},
+        )
+    for callback in repeat:  # its work after the response; its email stays queued
+        callback()
     suppress(
         email=TYPED,
         reason="complained",

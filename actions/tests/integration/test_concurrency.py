@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from actions.models import Signature
 from actions.outbox.models import OutboundEmail
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 from actions.tests.integration.stack import post_all_at_once, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -39,7 +39,10 @@ def test_concurrent_signings_keep_one_signature_per_address(stack, mailbox, sign
     # Each from a device of its own: one device is rate limited sooner (see
     # test_abuse_stack).
     statuses = post_all_at_once(
-        stack, sign_path, [sign_data | {"email": e} for e in emails], network="10.1"
+        stack,
+        sign_path,
+        [sign_data | {"started": stamp_for(petition), "email": e} for e in emails],
+        network="10.1",
     )
 
     assert statuses == {302: len(emails)}

@@ -17,7 +17,7 @@ from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
 from actions.models import Signature
 from actions.suppressions.models import Suppression
 from actions.suppressions.services import suppress
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 from actions.tests.integration.stack import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -111,8 +111,12 @@ def test_a_follow_up_reaches_each_consenting_signer_once_though_a_worker_dies(
     victim = stack.children("bulk")[0]
     os.kill(victim, signal.SIGKILL)
     # A confirmation queued in the middle of the follow-up does not wait for it.
-    sign_path = reverse("actions:sign", kwargs={"slug": make_petition().slug})
-    signed = stack.post(sign_path, sign_data | {"email": "fu-confirm@example.org"})
+    other = make_petition()
+    sign_path = reverse("actions:sign", kwargs={"slug": other.slug})
+    signed = stack.post(
+        sign_path,
+        sign_data | {"email": "fu-confirm@example.org", "started": stamp_for(other)},
+    )
     signed_at = time.monotonic()
     mailbox.wait_for("fu-confirm@example.org", timeout=10)
     confirmation_took = time.monotonic() - signed_at

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from actions.models import Petition, Signature
 from actions.outbox.models import OutboundEmail
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 from actions.tests.integration.stack import (
     BLOCKLIST_CACHE_SECONDS,
     HOSTS_EXPORT_MAX_ROWS,
@@ -47,7 +47,9 @@ def _sign_path(petition: Petition) -> str:
 
 def _sign(host, petition: Petition, sign_data: dict, email: str, client: str):
     return host.post(
-        _sign_path(petition), sign_data | {"email": email}, forwarded_for=client
+        _sign_path(petition),
+        sign_data | {"started": stamp_for(petition), "email": email},
+        forwarded_for=client,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from actions.models import Signature
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 from actions.tests.integration.stack import text_body, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -31,7 +31,8 @@ def test_the_worker_emails_the_link_and_the_button_erases(stack, mailbox, sign_d
     address = "Ximena.Stack@example.org"
     stack.post(
         reverse("actions:sign", args=[petition.slug]),
-        sign_data | {"email": address, "first_name": "Ximena"},
+        sign_data
+        | {"started": stamp_for(petition), "email": address, "first_name": "Ximena"},
     )
     mailbox.wait_for(address)  # the confirmation
 

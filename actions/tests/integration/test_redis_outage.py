@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from actions.models import Signature
 from actions.outbox.models import OutboundEmail
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 from actions.tests.integration.stack import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,9 @@ def test_signatures_made_while_redis_is_down_get_one_email_each_once_it_is_back(
     private_redis.stop()
     started = time.monotonic()
     responses = [
-        outage_stack.post(sign_path, sign_data | {"email": address})
+        outage_stack.post(
+            sign_path, sign_data | {"started": stamp_for(petition), "email": address}
+        )
         for address in sorted(addresses)
     ]
     signing_took = time.monotonic() - started

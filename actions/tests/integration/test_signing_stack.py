@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from actions.models import PetitionCounter, Signature
-from actions.tests.factories import make_petition
+from actions.tests.factories import make_petition, stamp_for
 from actions.tests.integration.stack import (
     COUNT_ON_PAGE,
     confirmation_link,
@@ -37,7 +37,7 @@ def test_signature_confirmed_through_the_emailed_link_is_counted(
 
     signed = stack.post(
         reverse("actions:sign", kwargs={"slug": petition.slug}),
-        sign_data | {"email": "Ada.Stack@example.org"},
+        sign_data | {"started": stamp_for(petition), "email": "Ada.Stack@example.org"},
     )
 
     assert signed.status == 302
@@ -81,7 +81,8 @@ def test_opening_the_link_twice_and_confirming_twice_counts_once(
     petition = make_petition()
     stack.post(
         reverse("actions:sign", kwargs={"slug": petition.slug}),
-        sign_data | {"email": "twice.stack@example.org"},
+        sign_data
+        | {"started": stamp_for(petition), "email": "twice.stack@example.org"},
     )
     confirm_path = urlsplit(
         confirmation_link(mailbox.wait_for("twice.stack@example.org"))
