@@ -249,6 +249,21 @@ def test_a_clean_signing_takes_its_address_back_from_a_suspect_signature(
     assert petition.confirmed_count() == 1
 
 
+def test_taking_over_a_sensitive_petitions_suspect_signature_stores_no_client_hash(
+    client, petition, sign_data, django_capture_on_commit_callbacks
+):
+    petition.sensitive = True
+    petition.save(update_fields=["sensitive"])
+    _block("network", "198.51.100.0/24")
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(client, petition, sign_data, REMOTE_ADDR="198.51.100.20")
+        _sign(client, petition, sign_data, REMOTE_ADDR="203.0.113.50")
+
+    signature = Signature.objects.get()
+    assert signature.state == "pending"
+    assert signature.client_hash == ""
+
+
 def test_a_suspect_attempt_does_not_take_over_a_suspect_signature(
     client, petition, sign_data, mailoutbox, django_capture_on_commit_callbacks
 ):
