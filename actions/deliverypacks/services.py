@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from actions.core.enqueue import enqueue
+from actions.core.files import delete_files
 from actions.core.tokens import make_delivery_pack_token, read_delivery_pack_token
 from actions.counts import country_counts_to_show
 from actions.deliverypacks.document import Cover, write_pack
@@ -246,15 +247,6 @@ def delete_packs_naming(petition_ids: Collection[int]) -> int:
         include_names=True,
         petition_id__in=list(petition_ids),
     ).exclude(file="")
-    deleted = 0
-    for pack in naming.iterator():
-        assert pack.file.name  # excluded above when empty
-        try:
-            pack_storage().delete(pack.file.name)
-        except Exception:  # storages raise their own types (OSError, boto...)
-            logger.exception("Pack file %s not deleted after an erasure", pack.pk)
-            continue
-        if pack.expire():
-            DeliveryPack.objects.filter(pk=pack.pk).update(error=str(ERASED_NOTE))
-            deleted += 1
-    return deleted
+    return delete_files(
+        naming.iterator(), storage=pack_storage(), note=str(ERASED_NOTE)
+    )

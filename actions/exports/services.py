@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from actions.core.enqueue import enqueue
+from actions.core.files import delete_files
 from actions.core.tokens import make_download_token, read_download_token
 from actions.exports.models import SignatureExport, export_storage
 from actions.exports.query import filter_signatures
@@ -315,21 +316,13 @@ def delete_files_holding(petition_ids: Collection[int]) -> int:
     finished = SignatureExport.objects.filter(state=SignatureExport.State.DONE).exclude(
         file=""
     )
-    deleted = 0
-    for export in finished.iterator():
-        petition = export.filters.get("petition")
-        if petition is not None and petition not in petitions:
-            continue  # made for one other petition
-        assert export.file.name  # excluded above when empty
-        try:
-            export_storage().delete(export.file.name)
-        except Exception:  # storages raise their own types (OSError, boto...)
-            logger.exception("Export file %s not deleted after an erasure", export.pk)
-            continue
-        if export.expire():
-            SignatureExport.objects.filter(pk=export.pk).update(error=str(ERASED_NOTE))
-            deleted += 1
-    return deleted
+    holding = (
+        export
+        for export in finished.iterator()
+        # Made for one of these petitions, or for all of them.
+        if export.filters.get("petition") in petitions | {None}
+    )
+    return delete_files(holding, storage=export_storage(), note=str(ERASED_NOTE))
 
 
 def _stopped(rows: int | None, exc: BaseException) -> str:
