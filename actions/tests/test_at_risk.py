@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from actions.counts import OTHER_COUNTRIES, country_counts_to_show
 from actions.models import Petition, Signature
-from actions.tests.factories import make_petition, petition_change_data
+from actions.tests.factories import make_petition, petition_change_data, stamp_for
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +23,9 @@ def _sign_url(petition: Petition) -> str:
 
 
 def _sign(client, petition, data, capture):
+    # The form as served on this petition's page: its stamp is bound to it.
     with capture(execute=True):
-        return client.post(_sign_url(petition), data)
+        return client.post(_sign_url(petition), data | {"started": stamp_for(petition)})
 
 
 # The form: email only, name optional
@@ -158,14 +159,17 @@ def test_a_sensitive_petitions_signature_stores_no_client_hash(
 def test_rate_limits_still_hold_on_a_sensitive_petition(
     client, sensitive, sign_data, settings, django_capture_on_commit_callbacks
 ):
-    settings.ABUSE_BURST_LIMIT = 2
+    # The hourly limit: a strong signal keeps the attempt as suspect (the
+    # short-term one asks for one more step instead).
+    settings.ABUSE_BURST_LIMIT = 100
+    settings.ABUSE_SUSTAINED_LIMIT = 2
     for n in range(3):
         data = sign_data | {"email": f"signer{n}@example.org"}
         _sign(client, sensitive, data, django_capture_on_commit_callbacks)
 
     rows = Signature.objects.order_by("pk")
     assert [s.state for s in rows] == ["pending", "pending", "suspect"]
-    assert rows.last().suspect_reason == Signature.SuspectReason.BURST_LIMIT
+    assert rows.last().suspect_reason == Signature.SuspectReason.SUSTAINED_LIMIT
     assert {s.client_hash for s in rows} == {""}
 
 
