@@ -157,22 +157,29 @@ def _enqueue_sign_again(*, attempt: Signature, record: ConsentRecord) -> None:
     fields = {name: getattr(attempt, name) for name in ATTEMPT_FIELDS}
     fields["country"] = str(fields["country"])
     try:
-        enqueue(SIGN_AGAIN, attempt.petition_id, fields, record.wording.pk)
+        # The wording by its text, not its row id: the row is found (or made
+        # again) by the worker, whatever the web process had cached.
+        wording = {"text": record.wording.text, "language": record.wording.language}
+        enqueue(SIGN_AGAIN, attempt.petition_id, fields, wording)
     except Exception:  # kombu raises several unrelated types when Redis is down
         logger.warning("Broker unavailable; a signing of a known address dropped")
 
 
 def sign_again(
-    *, petition_id: int, attempt_fields: dict[str, object], wording_id: int
+    *, petition_id: int, attempt_fields: dict[str, object], wording: dict[str, str]
 ) -> None:
     """A clean signing of an address that had signed this petition, after the
     response (a task): the right email to the address's owner, or the suspect
     signature taken over. Nothing when the petition closed since."""
     petition = Petition.objects.get(pk=petition_id)
     attempt = Signature(petition=petition, **attempt_fields)
-    wording = ConsentWording.objects.get(pk=wording_id)
+    shown = ConsentWording(
+        text=wording["text"],
+        language=wording["language"],
+        text_hash=consent.text_hash(wording["text"]),
+    )
     record = consent.signing_record(
-        wants_updates=attempt.wants_updates, wording=wording
+        wants_updates=attempt.wants_updates, wording=consent.refresh_wording(shown)
     )
     try:
         _sign_again(

@@ -14,9 +14,9 @@ def run_petition_schedule() -> int:
 
 @shared_task(name="actions.tasks.sign_again")
 def sign_again(
-    petition_id: int, attempt_fields: dict[str, object], wording_id: int
+    petition_id: int, attempt_fields: dict[str, object], wording: dict[str, str]
 ) -> None:
     """A signing of an address that had signed, finished after the response."""
     services.sign_again(
-        petition_id=petition_id, attempt_fields=attempt_fields, wording_id=wording_id
+        petition_id=petition_id, attempt_fields=attempt_fields, wording=wording
     )

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from actions.abuse import blocklist
-from actions.consent.models import ConsentRecord
+from actions.consent.models import ConsentRecord, ConsentWording
 from actions.consent.services import updates_wording
 from actions.core.canonical import canonical_email
 from actions.core.tokens import CONFIRM_SALT, make_confirmation_token
@@ -21,6 +21,7 @@ from actions.services import (
     sign_petition,
     signature_from_token,
 )
+from actions.tasks import sign_again
 from actions.tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -446,3 +447,31 @@ def test_a_new_signature_its_email_and_consent_take_one_statement_on_postgresql(
     assert outbound.kind == OutboundEmail.Kind.CONFIRM
     assert outbound.to_email == "ada@example.org"
     assert outbound.state == OutboundEmail.State.QUEUED
+
+
+def test_a_known_address_signing_again_finishes_though_its_wording_row_is_gone(
+    petition, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The task names the wording by its text: a row the web process had
+    cached may be gone (a reset database), and the worker makes it again."""
+
+    make_signature(petition, email="ada@example.org")
+    fields = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.org",
+        "canonical_email": "ada@example.org",
+        "country": "KH",
+        "wants_updates": True,
+        "consent_version": "v1",
+        "source": "",
+        "client_hash": "",
+        "revision_id": None,
+    }
+    ConsentWording.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_again(petition.pk, fields, {"text": "Send me news", "language": "en"})
+
+    assert ConsentWording.objects.get().text == "Send me news"
+    assert [message.to for message in mailoutbox] == [["ada@example.org"]]

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from actions.tests.factories import make_petition
 from actions.tests.integration.stack import Stack, confirmation_link, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -43,9 +42,10 @@ def _get_with_referer(stack: Stack, path: str, referer: str) -> None:
         connection.close()
 
 
-def test_no_token_reaches_the_access_log(run_only, logged_stack, mailbox, sign_data):
+def test_no_token_reaches_the_access_log(
+    run_only, logged_stack, mailbox, petition, sign_data
+):
     stack = run_only(logged_stack)
-    petition = make_petition()
     sign = reverse("actions:sign", kwargs={"slug": petition.slug})
     address = "ada.accesslog@example.org"
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from actions.core.tokens import (
     make_confirmation_token,
     make_data_token,
+    make_receipt_token,
     make_thanks_token,
     make_unsubscribe_token,
 )
@@ -43,7 +44,12 @@ HEADERS = {
 
 # Not pages a browser shows: a POST-only URL (Chromium shows no page for its
 # empty 405) and a download. Their headers are read from a plain request.
-NOT_SHOWN = {"actions:resend", "actions:your_data_json"}
+NOT_SHOWN = {
+    "actions:resend",
+    "actions:your_data_json",
+    "actions:receipt_download",
+    "actions:receipt_feed",
+}
 
 
 def _public_urls() -> dict[str, str]:
@@ -57,6 +63,7 @@ def _public_urls() -> dict[str, str]:
     signature = make_signature(petition)
     unsubscribe = make_unsubscribe_token(signature.pk)
     data = make_data_token(make_signature(petition).pk)
+    receipt = make_receipt_token(signature.pk)
     delivered = make_petition(statement, state=Petition.State.DELIVERED)
     make_delivery(delivered)  # a timeline on the statement, a clock on its page
     slug = petition.slug
@@ -86,6 +93,13 @@ def _public_urls() -> dict[str, str]:
         "actions:your_data_copy": reverse("actions:your_data_copy", args=[data]),
         "actions:your_data_json": reverse("actions:your_data_json", args=[data]),
         "actions:open_clocks": reverse("actions:open_clocks"),
+        # POST only (the form's next step): its 405 must carry the headers too.
+        "actions:step": reverse("actions:step", args=[slug]),
+        "actions:receipt_roots": reverse("actions:receipt_roots"),
+        "actions:receipt_feed": reverse("actions:receipt_feed"),
+        "actions:receipt_check": reverse("actions:receipt_check"),
+        "actions:receipt": reverse("actions:receipt", args=[receipt]),
+        "actions:receipt_download": reverse("actions:receipt_download", args=[receipt]),
         # No photo here: its 404 must carry the headers too.
         "actions:delivery_photo": reverse("actions:delivery_photo", args=[slug]),
     }

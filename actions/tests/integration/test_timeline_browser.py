@@ -51,10 +51,11 @@ def _save(page: Page, then: str) -> str:
     form's errors are the failure's message."""
     page.get_by_role("button", name="Save", exact=True).click()
     try:
-        page.wait_for_url(then, timeout=30_000)
+        page.wait_for_url(then, timeout=60_000)
     except Exception:
         errors = page.locator(".errornote, .errorlist").all_inner_texts()
-        raise AssertionError(f"not saved: {page.url} {errors}") from None
+        shown = page.locator("body").inner_text()[:3000]
+        raise AssertionError(f"not saved: {page.url} {errors}\n{shown}") from None
     return page.locator(".messagelist").inner_text()
 
 
