@@ -46,6 +46,7 @@ HEADERS = {
 # empty 405) and a download. Their headers are read from a plain request.
 NOT_SHOWN = {
     "actions:resend",
+    "actions:step",
     "actions:your_data_json",
     "actions:receipt_download",
     "actions:receipt_feed",
