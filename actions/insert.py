@@ -72,12 +72,13 @@ def insert_new_signature(
             args, email_id = [*args, *email_params], "(SELECT id FROM new_email)"
         ctes.append(f"new_record AS ({record_sql} RETURNING id)")
         # Data-modifying CTEs all run, referenced by the final SELECT or not.
-        # One row either way; the EXISTS sees the table as it was before.
+        # One row either way; the EXISTS sees the table as it was before, and
+        # runs only when nothing was inserted (CASE evaluates lazily).
         signed_before_sql, signed_before_params = _signed_before_sql(signature)
         cursor.execute(
             f"WITH {', '.join(ctes)} "
             f"SELECT s.id, {email_id}, (SELECT count(*) FROM new_record), "
-            f"{signed_before_sql} "
+            f"CASE WHEN s.id IS NULL THEN {signed_before_sql} END "
             "FROM (SELECT 1) one LEFT JOIN new_signature s ON true",
             [*args, *record_params, *wording, *signed_before_params],
         )
