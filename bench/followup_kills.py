@@ -21,7 +21,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,6 +31,7 @@ from smtp_sink import smtp_sink
 from stack import (
     BENCH,
     ROOT,
+    children,
     log,
     production_set,
     wait_until_ready,
@@ -58,14 +58,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--procfile", type=Path, default=ROOT / "Procfile")
     return parser.parse_args()
-
-
-def pool_processes(parent: int) -> list[int]:
-    """The bulk worker's pool processes: the children of its main process."""
-    out = subprocess.run(
-        ["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False
-    )
-    return [int(pid) for pid in out.stdout.split()]
 
 
 def finished(database_url: str, follow_up_id: int) -> bool:
@@ -100,7 +92,7 @@ def run_mode(args: argparse.Namespace, mode: str, logdir: Path) -> dict:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"{mode}: not finished in {args.timeout} s")
                 time.sleep(args.kill_every * random.uniform(0.5, 1.5))
-                victims = pool_processes(procs["bulk"].pid)
+                victims = children(procs["bulk"].pid)
                 if victims and not finished(database_url, follow_up_id):
                     with contextlib.suppress(ProcessLookupError):  # just exited
                         os.kill(random.choice(victims), signal.SIGKILL)

@@ -185,18 +185,34 @@ def process_set(
     procs: dict[str, subprocess.Popen] = {}
     try:
         for name, command in entries.items():
-            out = (logdir / f"{name}-w{workers}.log").open("w")
-            procs[name] = subprocess.Popen(
-                ["/bin/sh", "-c", f"exec {command}"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            procs[name] = start_process(env, command, logdir / f"{name}-w{workers}.log")
         yield procs
     finally:
         stop(procs)
+
+
+def start_process(
+    env: dict[str, str], command: str, logfile: Path, *, mode: str = "w"
+) -> subprocess.Popen:
+    """Start one Procfile command as its own process group, its output to
+    logfile (mode "a" to add to the log of the process it replaces)."""
+    with logfile.open(mode) as out:
+        return subprocess.Popen(
+            ["/bin/sh", "-c", f"exec {command}"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def children(parent: int) -> list[int]:
+    """The pids of a process's children, e.g. a Celery worker's pool."""
+    out = subprocess.run(
+        ["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False
+    )
+    return [int(pid) for pid in out.stdout.split()]
 
 
 def wait_until_ready(
