@@ -230,6 +230,22 @@ def private_postgres() -> PrivatePostgres:
 
 
 @pytest.fixture
+def pg_outage_stack(run_only, mailbox, private_postgres, private_redis, tmp_path):
+    """A stack on a PostgreSQL cluster and a Redis server of the test's own,
+    its database migrated, to restart and stop without disturbing others."""
+    stack = Stack(
+        redis_url=private_redis.url,
+        database_url=private_postgres.create_database("campaign_h5"),
+        smtp_port=mailbox.port,
+        log_dir=tmp_path,
+    )
+    stack.manage("migrate", "--no-input", "--verbosity", "0")
+    run_only(stack)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
 def outage_stack(run_only, make_stack, private_redis) -> Stack:
     """A stack on the test's own Redis server, to stop and start again."""
     stack = run_only(make_stack(redis_url=private_redis.url))

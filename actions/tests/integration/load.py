@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 # Where a taken signature is sent: "check your email" (actions:check_email).
 ACKNOWLEDGED_AT = "/check-email/"
+# The signing form as a browser sends it, but for the address and the stamp.
+FORM = {"first_name": "Ada", "last_name": "Lovelace", "country": "KH", "website": ""}
 
 
 @dataclass(frozen=True)

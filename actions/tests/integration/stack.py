@@ -492,6 +492,21 @@ class Stack:
             _end(process)
         self.processes.clear()
 
+    def manage(self, *args: str) -> str:
+        """Run a manage.py command with this stack's settings; its output."""
+        done = subprocess.run(
+            [str(BIN / "python"), "manage.py", *args],
+            cwd=settings.BASE_DIR,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, (
+            f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+        )
+        return done.stdout
+
     def request(
         self,
         method: str,
