@@ -5,6 +5,7 @@
 # make lint  - ruff, ruff format, django-upgrade and djLint, as pre-commit runs them
 #              (`make -k lint` runs every check even when one fails)
 # make format - apply ruff format, ruff's fixes and django-upgrade's rewrites
+# make faults - the fault suite (bench/faults.py; FAULTS_ARGS="--short --only redis-kill")
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +15,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
 .PHONY: run test test-all stack lint lint-pins lint-ruff lint-format lint-django lint-imports \
-	lint-templates typecheck format bench clean
+	lint-templates typecheck format bench faults clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed (see .python-version)"'
@@ -93,6 +94,10 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
+
+# Needs redis-server and PostgreSQL 15's programs, no running server: it starts its own.
+faults: $(VENV)/.installed
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

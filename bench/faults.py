@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -36,6 +35,7 @@ from stack import (
     BENCH,
     ROOT,
     free_port,
+    git_commit,
     log,
     manage,
     process_set,
@@ -54,6 +54,7 @@ from actions.tests.integration.load import (  # noqa: E402
     SigningLoad,
     acknowledged,
     p99,
+    stored,
 )
 from actions.tests.integration.stack import (  # noqa: E402
     Mailbox,
@@ -101,14 +102,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def rows(database_url: str, prefix: str) -> set[str]:
-    with psycopg.connect(database_url) as conn:
-        found = conn.execute(
-            "SELECT email FROM actions_signature WHERE email LIKE %s", [prefix + "%"]
-        ).fetchall()
-    return {email for (email,) in found}
-
-
 def unsettled(database_url: str, prefix: str) -> int:
     """Outbox rows of the scenario still queued or being sent."""
     with psycopg.connect(database_url) as conn:
@@ -146,7 +139,7 @@ def wait_for_delivery(run: Run, arrivals: Arrivals, url: str, deadline: float) -
     outbox row is left queued or sending, or the deadline."""
     prefix = run.load.prefix
     while time.monotonic() < deadline:
-        expected = rows(url, prefix) - run.rejected
+        expected = stored(url, prefix) - run.rejected
         if expected <= set(arrivals.poll()) and not unsettled(url, prefix):
             break
         time.sleep(1)
@@ -223,23 +216,23 @@ def measure(
     arrivals.watch(until=fault_end + args.tail)
     attempts = run.load.stop()
     wait_for_delivery(run, arrivals, url, fault_end + args.recover_wait)
-    stored = rows(url, run.load.prefix)
+    rows = stored(url, run.load.prefix)
     acked = acknowledged(attempts)
     statuses = Counter(a.status for a in attempts)
     received = arrivals.poll()
     # Recovered when the last confirmation pending at the fault's end arrived.
     pending = {a.address for a in attempts if a.started <= fault_end}
-    pending = (pending & stored) - run.rejected
+    pending = (pending & rows) - run.rejected
     missing = pending - set(received)
     recover = None
     if not missing:
         last = max((arrivals.first[a] for a in pending), default=fault_end)
         recover = max(0.0, last - fault_end)
-    undelivered = (stored - run.rejected) - set(received)
+    undelivered = (rows - run.rejected) - set(received)
     if undelivered:
         run.notes.append(f"{len(undelivered)} confirmations never arrived")
-    if stored - acked:
-        run.notes.append(f"{len(stored - acked)} rows stored without a 302")
+    if rows - acked:
+        run.notes.append(f"{len(rows - acked)} rows stored without a 302")
     fault_p99 = p99(attempts, fault_start, fault_end + AFTERMATH)
     return {
         "scenario": scenario.name,
@@ -248,8 +241,8 @@ def measure(
         "seconds": round(fault_end - fault_start, 1),
         "requests": len(attempts),
         "acknowledged": len(acked),
-        "rows": len(stored),
-        "lost": len(acked - stored),
+        "rows": len(rows),
+        "lost": len(acked - rows),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "errors_5xx": sum(v for k, v in statuses.items() if k >= 500),
         "errors_503": statuses.get(503, 0),
@@ -257,7 +250,7 @@ def measure(
         "emails_sent": len(received),
         "sent_twice": sum(n - 1 for n in received.values()),
         "undelivered": len(undelivered),
-        "rejected_550": len(run.rejected & stored),
+        "rejected_550": len(run.rejected & rows),
         "p99_fault_s": None if fault_p99 is None else round(fault_p99, 3),
         "recover_s": None if recover is None else round(recover, 1),
         "recover_wait_s": args.recover_wait,
@@ -401,7 +394,13 @@ def main() -> None:
         base = prepare(args, postgres, server, logdir)
         for scenario in args.scenarios:
             try:
-                results.append(run_scenario(args, scenario, base))
+                result = run_scenario(args, scenario, base)
+                log(
+                    f"  {result['acknowledged']} acknowledged, {result['lost']} lost, "
+                    f"statuses {result['statuses']}, p99 {result['p99_fault_s']} s, "
+                    f"recovered {_seconds(result['recover_s'], args.recover_wait)}"
+                )
+                results.append(result)
             except (Exception, SystemExit) as exc:  # the next one may still run
                 log(f"{scenario.name} failed: {exc!r}")
                 results.append(
@@ -434,18 +433,6 @@ def main() -> None:
     out = RESULTS / "faults.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nWrote {out}; logs in {logdir}")
-
-
-def git_commit() -> str:
-    with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    return ""
 
 
 if __name__ == "__main__":

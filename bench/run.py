@@ -18,7 +18,6 @@ bench/results/latest.json. See bench/README.md.
 """
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
@@ -44,6 +43,7 @@ from stack import (
     floor_command,
     floor_set,
     free_port,
+    git_commit,
     log,
     manage,
     pg_settings,
@@ -528,18 +528,6 @@ def main() -> None:
     if len(runs) > 1:
         print(f"\nBest for signing: WEB_CONCURRENCY={best['web_concurrency']}")
     print(f"\nWrote {RESULTS / 'latest.json'}; logs in {logdir}")
-
-
-def git_commit() -> str:
-    with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    return ""
 
 
 if __name__ == "__main__":

@@ -46,6 +46,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def git_commit() -> str:
+    """The short hash of the commit checked out, for the results."""
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    return ""
+
+
 def reset_database(server_url: str, name: str) -> str:
     with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

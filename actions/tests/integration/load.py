@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import psycopg
+
 # Where a taken signature is sent: "check your email" (actions:check_email).
 ACKNOWLEDGED_AT = "/check-email/"
 # The signing form as a browser sends it, but for the address and the stamp.
@@ -134,6 +136,16 @@ class SigningLoad:
 def acknowledged(attempts: Iterable[Attempt]) -> set[str]:
     """The addresses whose signing the site acknowledged."""
     return {a.address for a in attempts if a.acknowledged}
+
+
+def stored(database_url: str, prefix: str) -> set[str]:
+    """The addresses of the signatures stored in this database whose address
+    starts with ``prefix``."""
+    with psycopg.connect(database_url) as conn:
+        found = conn.execute(
+            "SELECT email FROM actions_signature WHERE email LIKE %s", [prefix + "%"]
+        ).fetchall()
+    return {email for (email,) in found}
 
 
 def p99(attempts: Iterable[Attempt], start: float, end: float) -> float | None:

@@ -10,10 +10,9 @@ import json
 import time
 from collections import Counter
 
-import psycopg
 import pytest
 
-from actions.tests.integration.load import FORM, SigningLoad, acknowledged
+from actions.tests.integration.load import FORM, SigningLoad, acknowledged, stored
 from actions.tests.integration.stack import wait_until
 
 # django_db: the session's test database is set up (the shared stacks'
@@ -37,14 +36,6 @@ PETITION = (
     "path = reverse('actions:sign', kwargs={'slug': petition.slug})\n"
     "print(json.dumps({'path': path, 'stamp': stamp_for(petition)}))\n"
 )
-
-
-def stored_addresses(database_url: str, prefix: str) -> set[str]:
-    with psycopg.connect(database_url) as conn:
-        found = conn.execute(
-            "SELECT email FROM actions_signature WHERE email LIKE %s", [prefix + "%"]
-        ).fetchall()
-    return {email for (email,) in found}
 
 
 def test_a_postgresql_restart_mid_load_loses_nothing_and_needs_no_restart(
@@ -74,13 +65,13 @@ def test_a_postgresql_restart_mid_load_loses_nothing_and_needs_no_restart(
     attempts = load.stop()
 
     taken = acknowledged(attempts)
-    stored = stored_addresses(stack.database_url, "pg-restart-")
+    rows = stored(stack.database_url, "pg-restart-")
     statuses = Counter(a.status for a in attempts)
     print(f"{len(attempts)} signings through the restart: {dict(statuses)}")
-    assert not taken - stored
+    assert not taken - rows
     if EXPECT_503_PAGE:
         assert 503 in statuses and set(statuses) <= {302, 503}, statuses
-        assert stored == taken  # no half-written rows
+        assert rows == taken  # no half-written rows
     # Back by itself: every signing from a second after the restart is taken,
     # by the same processes.
     after = [a for a in attempts if a.started > restarted + 1]
