@@ -63,6 +63,8 @@ def test_send_email_leaves_rows_that_are_not_queued_alone(petition, mailoutbox, 
     fields = {"state": state}
     if state == OutboundEmail.State.SENT:
         fields["sent_at"] = timezone.now()
+    if state == OutboundEmail.State.SENDING:
+        fields["lease_until"] = timezone.now() + timedelta(seconds=60)
     outbound = _queue(petition, **fields)
 
     send_email(outbound.pk)
@@ -268,12 +270,12 @@ def test_the_sweeper_sends_queued_rows_whose_task_was_lost(petition, mailoutbox)
     assert fresh.state == OutboundEmail.State.QUEUED
 
 
-@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
 def test_the_sweeper_sends_rows_a_dead_worker_left_sending(petition, mailoutbox):
     stuck = _queue(
         petition,
         state=OutboundEmail.State.SENDING,
         sending_at=_ago(700),
+        lease_until=_ago(1),
         next_attempt_at=_ago(701),
         attempts=1,
     )
@@ -286,7 +288,6 @@ def test_the_sweeper_sends_rows_a_dead_worker_left_sending(petition, mailoutbox)
     assert [m.to for m in mailoutbox] == [[stuck.to_email]]
 
 
-@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
 def test_the_sweeper_puts_rows_a_dead_worker_left_sending_back_in_the_queue(
     petition, closed_port_mailers
 ):
@@ -294,6 +295,7 @@ def test_the_sweeper_puts_rows_a_dead_worker_left_sending_back_in_the_queue(
         petition,
         state=OutboundEmail.State.SENDING,
         sending_at=_ago(700),
+        lease_until=_ago(1),
         next_attempt_at=_ago(701),
     )
 
@@ -304,12 +306,12 @@ def test_the_sweeper_puts_rows_a_dead_worker_left_sending_back_in_the_queue(
     assert stuck.sending_at is not None
 
 
-@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
 def test_the_sweeper_leaves_rows_that_are_being_sent_alone(petition, mailoutbox):
     busy = _queue(
         petition,
         state=OutboundEmail.State.SENDING,
-        sending_at=_ago(10),
+        sending_at=_ago(700),
+        lease_until=timezone.now() + timedelta(seconds=5),
         next_attempt_at=_ago(11),
     )
 
