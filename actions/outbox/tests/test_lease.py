@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 
@@ -14,22 +15,14 @@ from actions.outbox import delivery, lease
 from actions.outbox.delivery import TransientEmailError
 from actions.outbox.models import OutboundEmail
 from actions.outbox.tasks import requeue_stale_emails, send_email
-from actions.tests.factories import make_signature
+from actions.tests.factories import make_outbound_email
 from actions.tests.smtp import Mailbox, free_port, smtp_mailers, smtp_server
+from campaign.tests.test_settings import _settings
 
 pytestmark = pytest.mark.django_db
 
 SENDING = OutboundEmail.State.SENDING
-
-
-def _queue(petition, **fields: object) -> OutboundEmail:
-    signature = make_signature(petition)
-    return OutboundEmail.objects.create(
-        kind=OutboundEmail.Kind.CONFIRM,
-        to_email=signature.email,
-        signature=signature,
-        **fields,
-    )
+TIMINGS = ("OUTBOX_LEASE", "OUTBOX_SWEEP_INTERVAL", "OUTBOX_SEND_TIMEOUT")
 
 
 def _in(seconds: float):
@@ -52,7 +45,7 @@ def _slow_mailers(port: int) -> dict[str, dict]:
 
 def test_a_claim_leases_the_row(petition, settings):
     settings.OUTBOX_LEASE = 60
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
 
     claimed = delivery.claim(outbound.pk)
 
@@ -62,7 +55,7 @@ def test_a_claim_leases_the_row(petition, settings):
 
 def test_the_heartbeat_renews_the_lease_of_a_long_send(petition, settings):
     settings.OUTBOX_LEASE = 60
-    outbound = delivery.claim(_queue(petition).pk)
+    outbound = delivery.claim(make_outbound_email(petition).pk)
     OutboundEmail.objects.filter(pk=outbound.pk).update(lease_until=_in(5))
 
     with lease.holding(outbound) as held:
@@ -77,7 +70,7 @@ def test_the_heartbeat_renews_the_lease_of_a_long_send(petition, settings):
 
 def test_a_send_whose_row_was_taken_back_is_cut_not_renewed(petition, settings):
     settings.OUTBOX_LEASE = 60
-    outbound = delivery.claim(_queue(petition).pk)
+    outbound = delivery.claim(make_outbound_email(petition).pk)
     # The sweeper took it back and another worker claimed it again.
     OutboundEmail.objects.filter(pk=outbound.pk).update(attempts=2)
 
@@ -91,7 +84,7 @@ def test_a_send_whose_row_was_taken_back_is_cut_not_renewed(petition, settings):
 
 def test_a_send_that_lasts_too_long_is_cut(petition, settings):
     settings.OUTBOX_SEND_TIMEOUT = 30
-    outbound = delivery.claim(_queue(petition).pk)
+    outbound = delivery.claim(make_outbound_email(petition).pk)
 
     with lease.holding(outbound) as held:
         lease.beat()
@@ -104,7 +97,7 @@ def test_a_send_that_lasts_too_long_is_cut(petition, settings):
 
 def test_a_hung_smtp_session_is_cut_and_its_row_queued_again(petition, settings):
     settings.OUTBOX_SEND_TIMEOUT = 1
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
     mailbox = Mailbox(delay=8)  # answers the end of data after 8 s
 
     with smtp_server(mailbox) as port:
@@ -124,8 +117,8 @@ def test_the_sweeper_takes_back_a_row_whose_lease_ran_out_at_once(
     petition, settings, mailoutbox
 ):
     settings.OUTBOX_REQUEUE_AFTER = 60
-    dead = _queue(petition, state=SENDING, attempts=1, lease_until=_in(-1))
-    alive = _queue(petition, state=SENDING, attempts=1, lease_until=_in(5))
+    dead = make_outbound_email(petition, state=SENDING, attempts=1, lease_until=_in(-1))
+    alive = make_outbound_email(petition, state=SENDING, attempts=1, lease_until=_in(5))
 
     assert requeue_stale_emails() == 1
 
@@ -139,7 +132,7 @@ def test_the_sweeper_takes_back_a_row_whose_lease_ran_out_at_once(
 def test_a_sender_that_lost_its_row_leaves_the_new_senders_outcome_alone(
     petition, settings, mailoutbox
 ):
-    first = delivery.claim(_queue(petition).pk)
+    first = delivery.claim(make_outbound_email(petition).pk)
     OutboundEmail.objects.filter(pk=first.pk).update(lease_until=_in(-1))
     requeue_stale_emails()  # taken back and sent by another worker
     settings.MAILERS = smtp_mailers(free_port())  # the first one's server is down
@@ -156,7 +149,7 @@ def test_a_row_taken_back_but_not_yet_claimed_again_is_not_sent_twice(
     petition, settings
 ):
     settings.OUTBOX_REQUEUE_AFTER = 60
-    outbound = delivery.claim(_queue(petition).pk)
+    outbound = delivery.claim(make_outbound_email(petition).pk)
     # Its lease ran out mid-send (the worker was paused) and the sweep queued
     # it; the broker was down, so no other worker has it yet.
     OutboundEmail.objects.filter(pk=outbound.pk).update(
@@ -173,7 +166,7 @@ def test_a_slow_send_keeps_its_row_while_the_sweeper_runs(petition, settings):
     """The heartbeat thread renews the lease; the sweep, meanwhile, leaves the
     row alone, and the email goes once."""
     settings.OUTBOX_LEASE = 1  # renewed every third of a second
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
     mailbox = Mailbox(delay=3)
     with smtp_server(mailbox) as port:
         settings.MAILERS = _slow_mailers(port)
@@ -190,3 +183,21 @@ def test_a_slow_send_keeps_its_row_while_the_sweeper_runs(petition, settings):
     outbound.refresh_from_db()
     assert (outbound.state, outbound.attempts) == (OutboundEmail.State.SENT, 1)
     assert len(mailbox.envelopes) == 1
+
+
+def test_by_default_a_dead_workers_row_is_sent_again_within_two_minutes(
+    monkeypatch,
+):
+    for name in (*TIMINGS, "EMAIL_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+
+    loaded = _settings(monkeypatch)
+
+    sweep = loaded["CELERY_BEAT_SCHEDULE"]["requeue-stale-emails"]["schedule"]
+    assert sweep == loaded["OUTBOX_SWEEP_INTERVAL"]
+    assert loaded["OUTBOX_LEASE"] + sweep <= 120
+
+
+def test_a_send_timeout_within_the_smtp_timeout_refuses_to_start(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="OUTBOX_SEND_TIMEOUT"):
+        _settings(monkeypatch, EMAIL_TIMEOUT="30", OUTBOX_SEND_TIMEOUT="30")
