@@ -115,6 +115,7 @@ def _renew(held: Held, now: float) -> None:
             pk=held.pk, state=OutboundEmail.State.SENDING, attempts=held.attempts
         ).update(lease_until=lease_end())
     except DatabaseError:
+        connection.close()  # the next try reconnects
         # Keep sending while the lease lasts: the database may come back.
         if now - held.renewed >= settings.OUTBOX_LEASE * 2 / 3:
             held.cut("its lease could not be renewed")

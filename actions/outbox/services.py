@@ -101,7 +101,8 @@ def _take_back_expired_leases(now: datetime) -> int:
     taken = expired.filter(pk__in=pks).update(
         state=OutboundEmail.State.QUEUED, next_attempt_at=now
     )
-    logger.warning("Outbox: %s rows whose sender's lease ran out queued again", taken)
+    if taken:
+        logger.warning("Outbox: %s rows whose sender's lease ran out queued", taken)
     return sum(enqueue_email(pk) for pk in pks)
 
 
