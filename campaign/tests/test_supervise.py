@@ -12,6 +12,8 @@ from pathlib import Path
 from campaign.supervise import MAX_DELAY, RESTART_DELAY, next_delay, read_procfile
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# ${NAME:-default} in the Procfile, as the shell reads it with NAME unset.
+DEFAULT = re.compile(r"\$\{\w+:-([^}]*)\}")
 PROCFILE = """\
 # Two processes; the second leaves a child behind when it dies.
 steady: sh -c 'echo steady here; exec sleep 300'
@@ -96,3 +98,21 @@ def test_a_process_that_keeps_dying_at_start_waits_longer_each_time():
 
 def test_the_procfile_lists_every_process_make_stack_runs():
     assert list(read_procfile(ROOT / "Procfile")) == ["web", "worker", "bulk", "beat"]
+
+
+def test_the_systemd_units_in_the_docs_run_the_procfile_commands():
+    docs = (ROOT / "docs" / "operations.md").read_text().replace(" \\\n    ", " ")
+    units = {
+        line.removeprefix("ExecStart=/srv/campaign/.venv/bin/").replace("%%", "%")
+        for line in docs.splitlines()
+        if line.startswith("ExecStart=")
+    }
+    expected = {
+        DEFAULT.sub(r"\1", command).replace(
+            "/tmp/campaign-celerybeat-schedule",  # the units keep it in StateDirectory
+            "/var/lib/campaign/celerybeat-schedule",
+        )
+        for command in read_procfile(ROOT / "Procfile").values()
+    }
+
+    assert units == expected
