@@ -1,6 +1,7 @@
 # make run   - the site with demo content at http://127.0.0.1:8000/ (SQLite, no servers)
 # make test  - install everything and run the test suite
-# make stack - the production-like set from the Procfile (needs DATABASE_URL, REDIS_URL;
+# make stack - the production-like set from the Procfile, each process restarted if it
+#              dies (campaign/supervise.py; needs DATABASE_URL, REDIS_URL;
 #              plain http unless HTTPS=1)
 # make lint  - ruff, ruff format, django-upgrade and djLint, as pre-commit runs them
 #              (`make -k lint` runs every check even when one fails)
@@ -47,7 +48,7 @@ stack: $(VENV)/.installed
 		SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')} && \
 	$(BIN)/python manage.py migrate --no-input && \
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0 && \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m campaign.supervise -f Procfile
 
 # The same checks as .pre-commit-config.yaml, with the same tool versions
 # (requirements-dev.txt; lint-pins fails if the two disagree) and settings.

@@ -18,9 +18,9 @@ def _yield_the_cpu_to_the_web(**kwargs: object) -> None:
     emails catch up after it.
 
     Linux shares the CPU between sessions (autogroups) before it looks at nice
-    values, and honcho or a service manager starts each process in a session of
-    its own: the session's priority is lowered too. A worker on a machine of
-    its own is unaffected.
+    values, and `make stack` (campaign/supervise.py) or systemd starts each
+    process in a session of its own: the session's priority is lowered too. A
+    worker on a machine of its own is unaffected.
     """
     if settings.WORKER_NICE <= 0:
         return

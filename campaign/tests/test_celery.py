@@ -19,7 +19,7 @@ print(os.nice(0), open(path).read().strip() if os.path.exists(path) else "")
 
 
 def _worker_start(nice: str) -> tuple[int, str]:
-    """Fire worker_init in a process of its own session, as honcho starts one."""
+    """Fire worker_init in a process of its own session, as `make stack` starts one."""
     env = os.environ | {
         "WORKER_NICE": nice,
         "DJANGO_SETTINGS_MODULE": "campaign.settings",

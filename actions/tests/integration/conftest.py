@@ -115,10 +115,13 @@ def mailbox():
 
 @pytest.fixture(scope="session")
 def make_stack(real_services, django_db_setup, mailbox, tmp_path_factory):
-    """A stack, not yet started, on the test database and the SMTP server."""
+    """A stack, not yet started, on the test database and the SMTP server
+    (``kind``: Stack or a subclass, e.g. supervised.SupervisedStack)."""
 
-    def make(*, redis_url: str, web_workers: int = 2, **options) -> Stack:
-        return Stack(
+    def make(
+        *, redis_url: str, web_workers: int = 2, kind: type[Stack] = Stack, **options
+    ) -> Stack:
+        return kind(
             redis_url=redis_url,
             database_url=_test_database_url(),
             smtp_port=mailbox.port,
