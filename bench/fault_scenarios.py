@@ -5,15 +5,12 @@ a running set, holds for its seconds and ends; and the list of scenarios.
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import redis
-from stack import ROOT, children, start_process
+from stack import ROOT, children
 
 sys.path.insert(0, str(ROOT))
 
@@ -23,17 +20,17 @@ from actions.tests.integration.stack import (  # noqa: E402
     PrivatePostgres,
     PrivateRedis,
 )
+from actions.tests.integration.supervised import Supervised  # noqa: E402
+
+# How long a killed process may take to come back before the suite says so.
+COME_BACK_SECONDS = 60
 
 
 @dataclass
 class Run:
     """One scenario's servers and processes, for its fault to act on."""
 
-    env: dict[str, str]
-    workers: int
-    entries: dict[str, str]
-    logdir: Path
-    procs: dict[str, subprocess.Popen]
+    processes: Supervised
     redis: PrivateRedis
     postgres: PrivatePostgres
     mailbox: Mailbox
@@ -41,27 +38,9 @@ class Run:
     notes: list[str] = field(default_factory=list)
     # Addresses the SMTP server answers 550: never delivered, rightly.
     rejected: set[str] = field(default_factory=set)
-    # Process groups whose leader was killed and replaced (orphans may remain).
-    replaced: list[subprocess.Popen] = field(default_factory=list)
-
-    def restart(self, name: str, after: float) -> None:
-        """Start a killed process again, as an operator would."""
-        self.replaced.append(self.procs[name])
-        logfile = self.logdir / f"{name}-w{self.workers}.log"
-        env = self.env | {"WEB_CONCURRENCY": str(self.workers)}
-        self.procs[name] = start_process(env, self.entries[name], logfile, mode="a")
-        self.notes.append(
-            f"{name}: nothing restarts it in this set (needs supervisor); "
-            f"the suite started it again after {after:.0f} s"
-        )
 
 
 # --- Faults: each injects, holds for `seconds`, ends ----------------------
-
-
-def redis_pid(server: PrivateRedis) -> int:
-    client = redis.Redis.from_url(server.url, socket_timeout=2)
-    return int(client.info("server")["process_id"])
 
 
 def no_fault(run: Run, seconds: float) -> None:
@@ -69,18 +48,17 @@ def no_fault(run: Run, seconds: float) -> None:
 
 
 def redis_kill(run: Run, seconds: float) -> None:
-    os.kill(redis_pid(run.redis), signal.SIGKILL)
+    run.redis.kill()
     time.sleep(seconds)
     run.redis.start()  # empty: no persistence, as a lost machine
 
 
 def redis_pause(run: Run, seconds: float) -> None:
-    pid = redis_pid(run.redis)
-    os.kill(pid, signal.SIGSTOP)
+    run.redis.pause()
     try:
         time.sleep(seconds)
     finally:
-        os.kill(pid, signal.SIGCONT)
+        run.redis.resume()
 
 
 def pg_restart(run: Run, seconds: float) -> None:
@@ -118,27 +96,38 @@ def smtp_drop(run: Run, seconds: float) -> None:
 def pool_kill(run: Run, seconds: float) -> None:
     killed = 0
     for _ in range(2):
-        for pid in children(run.procs["worker"].pid):
+        for pid in children(run.processes.pid("worker")):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
         time.sleep(seconds / 2)
-    run.notes.append(f"pool-kill: {killed} pool processes SIGKILLed in two rounds")
+    run.notes.append(f"{killed} pool processes SIGKILLed in two rounds")
 
 
 def web_kill(run: Run, seconds: float) -> None:
-    victim = children(run.procs["web"].pid)[0]
+    victim = children(run.processes.pid("web"))[0]
     os.kill(victim, signal.SIGKILL)
     time.sleep(seconds)
 
 
 def _kill_and_wait(run: Run, name: str, seconds: float) -> None:
-    """SIGKILL a process of the set; after `seconds`, start it again unless
-    something did."""
-    os.kill(run.procs[name].pid, signal.SIGKILL)
-    time.sleep(seconds)
-    if run.procs[name].poll() is not None:
-        run.restart(name, after=seconds)
+    """SIGKILL a process's main process; note when the supervisor had it
+    running and ready again; hold until `seconds` have passed."""
+    killed_at = time.monotonic()
+    old = run.processes.kill(name)
+    try:
+        run.processes.wait_restarted(name, old, timeout=COME_BACK_SECONDS)
+        back = time.monotonic() - killed_at
+        run.processes.wait_ready(timeout=COME_BACK_SECONDS)
+    except AssertionError:
+        run.notes.append(f"{name}: not back {COME_BACK_SECONDS} s after SIGKILL")
+        return
+    ready = time.monotonic() - killed_at
+    run.notes.append(
+        f"{name}: started again by the supervisor after {back:.1f} s, "
+        f"the set ready after {ready:.1f} s"
+    )
+    time.sleep(max(0.0, seconds - ready))
 
 
 def worker_kill(run: Run, seconds: float) -> None:
@@ -159,8 +148,6 @@ class Scenario:
     kind: str = ""  # "redis": the p99 target; "postgres": 503 allowed
 
 
-# The worker main process comes last: without a supervisor, the set it leaves
-# behind needs the suite's hand (see Run.restart).
 SCENARIOS = [
     Scenario("none", "no fault (reference)", no_fault, 15, 5),
     Scenario("redis-kill", "Redis SIGKILL, back empty", redis_kill, 15, 5, "redis"),

@@ -18,9 +18,7 @@ bench/README.md.
 """
 
 import argparse
-import contextlib
 import json
-import os
 import shutil
 import signal
 import sys
@@ -38,11 +36,8 @@ from stack import (
     git_commit,
     log,
     manage,
-    process_set,
-    procfile,
     production_env,
     seed,
-    wait_until_ready,
 )
 
 sys.path.insert(0, str(ROOT))
@@ -61,6 +56,7 @@ from actions.tests.integration.stack import (  # noqa: E402
     PrivatePostgres,
     PrivateRedis,
 )
+from actions.tests.integration.supervised import supervised_set  # noqa: E402
 
 RESULTS = BENCH / "results"
 TEMPLATE = "campaign_h5_seed"
@@ -166,12 +162,11 @@ def run_scenario(args: argparse.Namespace, scenario: Scenario, base: dict) -> di
         "DATABASE_URL": url,
         "EMAIL_PORT": str(mailbox.port),
         "BEAT_SCHEDULE": str(logdir / "celerybeat-schedule"),
+        "WEB_CONCURRENCY": str(args.workers),
     }
-    entries = procfile(args.procfile)
-    port = int(env["PORT"])
     slugs = base["slugs"]
     load = SigningLoad(
-        port=port,
+        port=int(env["PORT"]),
         path=f"/petitions/{slugs['petition']}/",
         form=FORM | {"source": scenario.name, "started": slugs["stamp"]},
         prefix=f"{scenario.name}-",
@@ -179,29 +174,15 @@ def run_scenario(args: argparse.Namespace, scenario: Scenario, base: dict) -> di
         rate=args.rate,
     )
     log(f"{scenario.name}: {scenario.label}, {seconds:.0f} s")
+    # As `make stack` runs the set: under its supervisor.
+    supervised = supervised_set(env, logdir / "supervise.log", procfile=args.procfile)
     try:
-        with process_set(env, args.workers, logdir, entries) as procs:
-            wait_until_ready(procs, port, logdir, args.workers)
-            run = Run(
-                env,
-                args.workers,
-                entries,
-                logdir,
-                procs,
-                server,
-                postgres,
-                mailbox,
-                load,
-            )
-            try:
-                result = measure(args, scenario, run, url, seconds)
-            finally:
-                for process in run.replaced:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
+        with supervised as processes:
+            processes.wait_ready()
+            run = Run(processes, server, postgres, mailbox, load)
+            return measure(args, scenario, run, url, seconds)
     finally:
         mailbox.stop()
-    return result
 
 
 def measure(

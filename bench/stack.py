@@ -198,26 +198,18 @@ def process_set(
     procs: dict[str, subprocess.Popen] = {}
     try:
         for name, command in entries.items():
-            procs[name] = start_process(env, command, logdir / f"{name}-w{workers}.log")
+            out = (logdir / f"{name}-w{workers}.log").open("w")
+            procs[name] = subprocess.Popen(
+                ["/bin/sh", "-c", f"exec {command}"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         yield procs
     finally:
         stop(procs)
-
-
-def start_process(
-    env: dict[str, str], command: str, logfile: Path, *, mode: str = "w"
-) -> subprocess.Popen:
-    """Start one Procfile command as its own process group, its output to
-    logfile (mode "a" to add to the log of the process it replaces)."""
-    with logfile.open(mode) as out:
-        return subprocess.Popen(
-            ["/bin/sh", "-c", f"exec {command}"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def children(parent: int) -> list[int]:
