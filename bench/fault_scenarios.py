@@ -4,7 +4,9 @@ a running set, holds for its seconds and ends; and the list of scenarios.
 
 import contextlib
 import os
+import re
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -79,6 +81,7 @@ def smtp_refuse(run: Run, seconds: float) -> None:
     # Then 550 for one address in ten, for good: those rows end failed.
     run.rejected = {run.load.address(n) for n in range(0, 200_000, 10)}
     run.mailbox.reject(run.rejected)
+    run.notes.append(f"{run.mailbox.refused} commands refused with 421 or 451")
 
 
 def smtp_slow(run: Run, seconds: float) -> None:
@@ -91,6 +94,10 @@ def smtp_drop(run: Run, seconds: float) -> None:
     run.mailbox.drop_after_data()
     time.sleep(seconds)
     run.mailbox.normal()
+    run.notes.append(
+        f"{run.mailbox.dropped} messages read and dropped unanswered: the "
+        "sender cannot know they arrived"
+    )
 
 
 def pool_kill(run: Run, seconds: float) -> None:
@@ -104,9 +111,29 @@ def pool_kill(run: Run, seconds: float) -> None:
     run.notes.append(f"{killed} pool processes SIGKILLed in two rounds")
 
 
+def serving(port: int, pids: list[int]) -> list[int]:
+    """Those of these processes holding a client's connection to port now
+    (a gunicorn worker mid-request)."""
+    out = subprocess.run(
+        ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    holding = {int(pid) for pid in re.findall(r"pid=(\d+)", out)}
+    return [pid for pid in pids if pid in holding]
+
+
 def web_kill(run: Run, seconds: float) -> None:
-    victim = children(run.processes.pid("web"))[0]
-    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while True:
+        workers = children(run.processes.pid("web"))
+        busy = serving(run.load.port, workers)
+        if busy or time.monotonic() > deadline:
+            break
+    os.kill((busy or workers)[0], signal.SIGKILL)
+    if not busy:
+        run.notes.append("no worker was serving a request in 5 s: killed an idle one")
     time.sleep(seconds)
 
 

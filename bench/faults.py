@@ -92,7 +92,10 @@ def parse_args() -> argparse.Namespace:
     names = [name for name in args.only.split(",") if name] or list(BY_NAME)
     unknown = set(names) - set(BY_NAME)
     if unknown:
-        parser.error(f"--only: unknown {', '.join(sorted(unknown))}; see {BY_NAME}")
+        parser.error(
+            f"--only: unknown {', '.join(sorted(unknown))}; "
+            f"the scenarios are {', '.join(BY_NAME)}"
+        )
     args.scenarios = [BY_NAME[name] for name in BY_NAME if name in names]
     args.lead, args.tail = (5.0, 5.0) if args.short else (10.0, 15.0)
     return args
@@ -157,7 +160,8 @@ def run_scenario(args: argparse.Namespace, scenario: Scenario, base: dict) -> di
     mailbox = Mailbox()
     mailbox.start()
     logdir = RESULTS / "logs" / "faults" / scenario.name
-    logdir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(logdir, ignore_errors=True)  # a previous run's
+    logdir.mkdir(parents=True)
     env = base["env"] | {
         "DATABASE_URL": url,
         "EMAIL_PORT": str(mailbox.port),
@@ -182,6 +186,7 @@ def run_scenario(args: argparse.Namespace, scenario: Scenario, base: dict) -> di
             run = Run(processes, server, postgres, mailbox, load)
             return measure(args, scenario, run, url, seconds)
     finally:
+        load.stop()  # if a fault failed midway; nothing to do otherwise
         mailbox.stop()
 
 
