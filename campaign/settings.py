@@ -158,6 +158,10 @@ TEMPLATES = [
     },
 ]
 
+# A kept connection (CONN_MAX_AGE) that died, as in a database restart, is
+# found by a health check before a request uses it and replaced; workers drop
+# theirs after a task that met it (campaign/celery.py). During an outage pages
+# answer 503 (campaign.views.server_error).
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
