@@ -270,6 +270,8 @@ _MAIL_BACKEND = env_str(
     if PRODUCTION
     else "campaign.mail.ReadableConsoleBackend",
 )
+# Seconds each SMTP step (connect, a command, its answer) may take.
+_SMTP_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 MAILERS = {
     "default": {
         "BACKEND": _MAIL_BACKEND,
@@ -279,7 +281,7 @@ MAILERS = {
             "username": env_str("EMAIL_HOST_USER") or None,
             "password": env_str("EMAIL_HOST_PASSWORD") or None,
             "use_tls": env_bool("EMAIL_USE_TLS"),
-            "timeout": env_int("EMAIL_TIMEOUT", 20),
+            "timeout": _SMTP_TIMEOUT,
         }
         if _MAIL_BACKEND.endswith("smtp.EmailBackend")
         else {},
@@ -339,12 +341,21 @@ RECEIPT_LINK_MAX_AGE = env_int("RECEIPT_LINK_MAX_AGE", 365 * 24 * 3600)
 MAX_EMAILS_PER_SIGNATURE = 5
 
 # The outbox. A queued row whose task never ran (broker down at signing time)
-# is re-enqueued by beat; a row stuck in "sending" (worker died mid-send) is
-# put back in the queue after a longer grace period.
+# is re-enqueued by beat every OUTBOX_SWEEP_INTERVAL s.
 OUTBOX_REQUEUE_AFTER = env_int("OUTBOX_REQUEUE_AFTER", 60)
-OUTBOX_STALE_SENDING_AFTER = env_int("OUTBOX_STALE_SENDING_AFTER", 600)
 OUTBOX_SWEEP_INTERVAL = env_int("OUTBOX_SWEEP_INTERVAL", 30)
 OUTBOX_MAX_BACKOFF = env_int("OUTBOX_MAX_BACKOFF", 600)
+# A worker sending a row holds a lease on it for OUTBOX_LEASE s, which a thread
+# of the worker renews while the send lasts (actions/outbox/lease.py). The
+# sweep takes back a row whose lease ran out (its worker died): within
+# OUTBOX_LEASE + OUTBOX_SWEEP_INTERVAL s (90 s) of the death.
+OUTBOX_LEASE = env_int("OUTBOX_LEASE", 60)
+# A send that lasts longer (a server that trickles its answers, each within
+# EMAIL_TIMEOUT) has its connection cut and its row queued again: a hung SMTP
+# session never keeps a row. Each SMTP step may take EMAIL_TIMEOUT, so longer.
+OUTBOX_SEND_TIMEOUT = env_int("OUTBOX_SEND_TIMEOUT", 60)
+if OUTBOX_SEND_TIMEOUT <= _SMTP_TIMEOUT:
+    raise ImproperlyConfigured("OUTBOX_SEND_TIMEOUT must exceed EMAIL_TIMEOUT.")
 
 # Signature exports. Files built in the background are private: they live under
 # MEDIA_ROOT/exports, which no URL serves, and leave only through a view that

@@ -12,10 +12,11 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from actions.models import Petition
+from actions.outbox import lease
 from actions.outbox.messages import build_message
 from actions.outbox.models import OutboundEmail
 from actions.suppressions.services import is_suppressed
@@ -48,7 +49,8 @@ class TransientEmailError(Exception):
 
 
 def claim(outbound_email_id: int) -> OutboundEmail | None:
-    """Move a row from queued to sending; None if another worker has it or it is done.
+    """Move a row from queued to sending, leased to this worker; None if
+    another worker has it or it is done.
 
     The conditional UPDATE is what makes a duplicated task harmless.
     """
@@ -57,6 +59,7 @@ def claim(outbound_email_id: int) -> OutboundEmail | None:
     ).update(
         state=OutboundEmail.State.SENDING,
         sending_at=timezone.now(),
+        lease_until=lease.lease_end(),
         attempts=F("attempts") + 1,
     )
     if not claimed:
@@ -84,17 +87,19 @@ def _petition(petition_id: int) -> Petition:
 
 
 def deliver(outbound: OutboundEmail) -> None:
-    """Send a claimed row and record the outcome.
+    """Send a claimed row, its lease renewed meanwhile, and record the outcome.
 
     Raises TransientEmailError after putting the row back in the queue with a
     backoff; a permanent refusal, or a suppressed recipient, marks the row failed.
+    An outcome is written only while the row is still this claim's.
     """
     if is_suppressed(outbound.to_email):
         # It bounced hard or complained: more mail hurts the sender's name.
         _fail(outbound, SUPPRESSED)
         return
     try:
-        _send(build_message(outbound))
+        with lease.holding(outbound) as held:
+            _send(build_message(outbound), held)
     except smtplib.SMTPResponseException as exc:
         if 400 <= exc.smtp_code < 500:
             raise _defer(outbound, exc) from exc
@@ -110,9 +115,13 @@ def deliver(outbound: OutboundEmail) -> None:
         _fail(outbound, exc)  # a bug, not the network: retrying cannot help
         raise
     else:
-        OutboundEmail.objects.filter(pk=outbound.pk).update(
-            state=OutboundEmail.State.SENT, sent_at=timezone.now(), last_error=""
-        )
+        # Taken back but not claimed again (lease lost): it went, so it is
+        # not sent a second time.
+        OutboundEmail.objects.filter(
+            pk=outbound.pk,
+            attempts=outbound.attempts,
+            state__in=[OutboundEmail.State.SENDING, OutboundEmail.State.QUEUED],
+        ).update(state=OutboundEmail.State.SENT, sent_at=timezone.now(), last_error="")
 
 
 class _Mailer(threading.local):
@@ -159,11 +168,13 @@ class _Mailer(threading.local):
 _mailer = _Mailer()
 
 
-def _send(message: EmailMultiAlternatives) -> None:
+def _send(message: EmailMultiAlternatives, held: lease.Held) -> None:
     """Send over this thread's kept connection; any error drops the
     connection, so the next email starts on a fresh one."""
     try:
-        _mailer.get().send_messages([message])
+        backend = _mailer.get()
+        held.attach(backend)
+        backend.send_messages([message])
     except Exception:
         _mailer.drop()
         raise
@@ -172,7 +183,7 @@ def _send(message: EmailMultiAlternatives) -> None:
 
 def _defer(outbound: OutboundEmail, exc: Exception) -> TransientEmailError:
     retry_in = min(2 ** min(outbound.attempts, 16), settings.OUTBOX_MAX_BACKOFF)
-    OutboundEmail.objects.filter(pk=outbound.pk).update(
+    _still_held(outbound).update(
         state=OutboundEmail.State.QUEUED,
         next_attempt_at=timezone.now() + timedelta(seconds=retry_in),
         last_error=repr(exc)[:1000],
@@ -181,8 +192,16 @@ def _defer(outbound: OutboundEmail, exc: Exception) -> TransientEmailError:
 
 
 def _fail(outbound: OutboundEmail, error: Exception | str) -> None:
-    OutboundEmail.objects.filter(pk=outbound.pk).update(
+    _still_held(outbound).update(
         state=OutboundEmail.State.FAILED,
         failed_at=timezone.now(),
         last_error=error if isinstance(error, str) else repr(error)[:1000],
+    )
+
+
+def _still_held(outbound: OutboundEmail) -> QuerySet[OutboundEmail]:
+    """The row, if this claim still holds it: not taken back by the sweeper
+    and claimed again, nor erased."""
+    return OutboundEmail.objects.filter(
+        pk=outbound.pk, state=OutboundEmail.State.SENDING, attempts=outbound.attempts
     )

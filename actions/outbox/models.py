@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OutboundEmail(models.Model):
-    """One email to send (the outbox). Workers deliver rows, never twice."""
+    """One email to send (the outbox). A worker claims a row, leased to it
+    while it sends; see docs/architecture.md for how often one may go twice."""
 
     class Kind(models.TextChoices):
         CONFIRM = "confirm", _("Confirm your signature")
@@ -35,6 +36,9 @@ class OutboundEmail(models.Model):
     # When the row is next due; the sweeper re-enqueues rows overdue by a margin.
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     sending_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    # A "sending" row is its worker's until then; the worker renews it while
+    # the send lasts, and the sweeper takes back a row whose lease ran out.
+    lease_until = models.DateTimeField(_("leased until"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -49,15 +53,20 @@ class OutboundEmail(models.Model):
                 name="outbox_queued_due",
             ),
             models.Index(
-                fields=["sending_at"],
+                fields=["lease_until"],
                 condition=Q(state="sending"),
-                name="outbox_sending_since",
+                name="outbox_sending_lease",
             ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="sent") | Q(sent_at__isnull=False),
                 name="outbound_sent_has_time",
+            ),
+            # A row sending without a lease would never be taken back.
+            models.CheckConstraint(
+                condition=~Q(state="sending") | Q(lease_until__isnull=False),
+                name="outbound_sending_has_lease",
             ),
         ]
 

@@ -68,20 +68,16 @@ def requeue_stale_emails() -> int:
     """Enqueue outbox rows whose task was lost; return how many.
 
     Rows due for a while and still queued never reached a worker (broker down
-    at signing time, or the broker lost them). Rows "sending" for too long
-    belong to a worker that died mid-send and go back to the queue. Repeat-safe:
-    a worker claims a row once, however many tasks name it.
+    at signing time, or the broker lost them). Rows "sending" whose lease ran
+    out belong to a worker that died mid-send and go back to the queue.
+    Repeat-safe: a worker claims a row once, however many tasks name it.
     """
     now = timezone.now()
-    OutboundEmail.objects.filter(
-        state=OutboundEmail.State.SENDING,
-        sending_at__lt=now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_AFTER),
-    ).update(state=OutboundEmail.State.QUEUED)  # its due time is past: sent below
+    requeued = _take_back_expired_leases(now)
     stale = OutboundEmail.objects.filter(
         state=OutboundEmail.State.QUEUED,
         next_attempt_at__lt=now - timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
     ).values_list("pk", flat=True)
-    requeued = 0
     while batch := list(stale[:500]):
         enqueued = [pk for pk in batch if enqueue_email(pk)]
         # Pushed forward, so a backlog is not enqueued again at every sweep.
@@ -90,6 +86,24 @@ def requeue_stale_emails() -> int:
         if len(enqueued) < len(batch):
             break  # the broker is down; the next sweep tries again
     return requeued
+
+
+def _take_back_expired_leases(now: datetime) -> int:
+    """Queue and enqueue the rows whose sender's lease ran out; how many were
+    enqueued. A live sender never lets its lease run out (lease.py)."""
+    expired = OutboundEmail.objects.filter(
+        state=OutboundEmail.State.SENDING, lease_until__lt=now
+    )
+    pks = list(expired.values_list("pk", flat=True)[:1000])
+    if not pks:
+        return 0
+    # Due now: if the broker is down, the queued rows' sweep enqueues them.
+    taken = expired.filter(pk__in=pks).update(
+        state=OutboundEmail.State.QUEUED, next_attempt_at=now
+    )
+    if taken:
+        logger.warning("Outbox: %s rows whose sender's lease ran out queued", taken)
+    return sum(enqueue_email(pk) for pk in pks)
 
 
 def data_requests_since(signature_ids: list[int], since: datetime) -> int:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from actions.abuse.stamp import make_stamp
 from actions.core.canonical import canonical_email
 from actions.models import Petition, Signature, Target
+from actions.outbox.models import OutboundEmail
 from statements.models import Statement
 from statements.tests.factories import make_statement
 
@@ -47,6 +48,17 @@ def make_signature(petition: Petition, **fields: object) -> Signature:
     if fields.get("state") == Signature.State.CONFIRMED:
         defaults["confirmed_at"] = timezone.now()
     return Signature.objects.create(petition=petition, **defaults | fields)
+
+
+def make_outbound_email(petition: Petition, **fields: object) -> OutboundEmail:
+    """A confirmation in the outbox, to a new signer of ``petition``."""
+    signature = make_signature(petition)
+    return OutboundEmail.objects.create(
+        kind=OutboundEmail.Kind.CONFIRM,
+        to_email=signature.email,
+        signature=signature,
+        **fields,
+    )
 
 
 # The data migrations that make or extend the staff roles, and their function.

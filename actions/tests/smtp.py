@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) on a free local port, for delivery tests."""
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +30,12 @@ def smtp_mailers(port: int) -> dict[str, dict]:
 
 @dataclass
 class Mailbox:
-    """Accepts mail, or answers RCPT/DATA with a fixed refusal such as '550 ...'."""
+    """Accepts mail, or answers RCPT/DATA with a fixed refusal such as '550 ...';
+    takes ``delay`` seconds over each message."""
 
     rcpt_reply: str | None = None
     data_reply: str | None = None
+    delay: float = 0.0
     envelopes: list[tuple[str, list[str], Message]] = field(default_factory=list)
     # The client's address and port for each message: one per SMTP connection.
     peers: list[tuple[str, int]] = field(default_factory=list)
@@ -44,6 +47,7 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
         if self.data_reply:
             return self.data_reply
         message = message_from_bytes(envelope.original_content)

@@ -220,3 +220,49 @@ def test_consent_records_stay_append_only_after_the_move():
 
     with pytest.raises(Exception, match="append-only"):
         ConsentRecord.objects.filter(pk=rows["record"]).update(given=False)
+
+
+def test_signatures_from_before_ascii_domains_get_the_canonical_email_of_today():
+    apps = _migrate([("actions", "0014_campaigners_record_the_timeline")])
+    model = apps.get_model
+    statement = model("statements", "Statement").objects.create(
+        title="S", slug="s", standfirst="s", body="b", state="published", publish_at=AT
+    )
+    target = model("actions", "Target").objects.create(name="The Council")
+    petition = model("actions", "Petition").objects.create(
+        statement=statement, target=target, title="P", slug="p", demand="d"
+    )
+    counter = model("actions", "PetitionCounter")
+    counter.objects.create(petition=petition, shard=0, confirmed=2)
+
+    def signed(email: str, old_canonical: str, state: str) -> int:
+        row = model("actions", "Signature").objects.create(
+            petition=petition,
+            first_name="A",
+            last_name="B",
+            email=email,
+            canonical_email=old_canonical,  # what the site computed then
+            country="KH",
+            state=state,
+            confirmed_at=AT if state == "confirmed" else None,
+        )
+        return row.pk
+
+    ascii_one = signed("me@gmail.com", "me@gmail.com", "confirmed")
+    full_width = signed("Me@ｇmail.com", "me@ｇmail.com", "confirmed")
+    long_s = signed("ſam@example.org", "sam@example.org", "pending")
+    umlaut = signed("bob@Bücher.example", "bob@bücher.example", "pending")
+
+    _migrate(_latest())
+
+    def row(pk: int) -> tuple[str, str]:
+        signature = Signature.objects.get(pk=pk)
+        return signature.canonical_email, signature.state
+
+    assert row(ascii_one) == ("me@gmail.com", "confirmed")
+    # The same mailbox signing twice: the second is invalidated, uncounted.
+    assert row(full_width) == ("me@ｇmail.com", "invalidated")
+    assert sum(Petition.objects.get().counters.values_list("confirmed", flat=True)) == 1
+    # No longer somebody else's address, so sam@example.org can sign.
+    assert row(long_s) == ("ſam@example.org", "pending")
+    assert row(umlaut) == ("bob@xn--bcher-kva.example", "pending")

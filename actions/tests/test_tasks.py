@@ -5,26 +5,16 @@ from django.test import override_settings
 from django.utils import timezone
 
 from actions.consent.services import updates_wording
-from actions.models import Petition, Signature
+from actions.models import Signature
 from actions.outbox import delivery as emails
 from actions.outbox.delivery import TransientEmailError
 from actions.outbox.models import OutboundEmail
 from actions.outbox.tasks import requeue_stale_emails, send_email
 from actions.services import sign_petition
-from actions.tests.factories import make_signature
+from actions.tests.factories import make_outbound_email
 from actions.tests.smtp import Mailbox, free_port, smtp_mailers, smtp_server
 
 pytestmark = pytest.mark.django_db
-
-
-def _queue(petition: Petition, **fields: object) -> OutboundEmail:
-    signature = make_signature(petition)
-    return OutboundEmail.objects.create(
-        kind=OutboundEmail.Kind.CONFIRM,
-        to_email=signature.email,
-        signature=signature,
-        **fields,
-    )
 
 
 def _ago(seconds: int):
@@ -41,7 +31,7 @@ def closed_port_mailers(settings):
 
 
 def test_send_email_delivers_once(petition, mailoutbox):
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
 
     send_email(outbound.pk)
     send_email(outbound.pk)
@@ -63,7 +53,9 @@ def test_send_email_leaves_rows_that_are_not_queued_alone(petition, mailoutbox, 
     fields = {"state": state}
     if state == OutboundEmail.State.SENT:
         fields["sent_at"] = timezone.now()
-    outbound = _queue(petition, **fields)
+    if state == OutboundEmail.State.SENDING:
+        fields["lease_until"] = timezone.now() + timedelta(seconds=60)
+    outbound = make_outbound_email(petition, **fields)
 
     send_email(outbound.pk)
 
@@ -79,7 +71,7 @@ def test_send_email_for_a_missing_row_does_nothing(db, mailoutbox):
 
 def test_send_email_through_a_real_smtp_server(petition, settings):
     mailbox = Mailbox()
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
 
     with smtp_server(mailbox) as port:
         settings.MAILERS = smtp_mailers(port)
@@ -94,7 +86,7 @@ def test_send_email_through_a_real_smtp_server(petition, settings):
 
 def test_emails_one_after_another_share_one_smtp_connection(petition, settings):
     mailbox = Mailbox()
-    rows = [_queue(petition) for _ in range(3)]
+    rows = [make_outbound_email(petition) for _ in range(3)]
 
     with smtp_server(mailbox) as port:
         settings.MAILERS = smtp_mailers(port)
@@ -109,7 +101,7 @@ def test_a_connection_the_server_dropped_during_a_pause_is_replaced(
     petition, settings, monkeypatch
 ):
     monkeypatch.setattr(emails, "MAILER_CHECK_AFTER", 0)  # every send is "later"
-    first, second = _queue(petition), _queue(petition)
+    first, second = make_outbound_email(petition), make_outbound_email(petition)
     before, after = Mailbox(), Mailbox()
     port = free_port()
     settings.MAILERS = smtp_mailers(port)
@@ -125,7 +117,11 @@ def test_a_connection_the_server_dropped_during_a_pause_is_replaced(
 
 
 def test_a_connection_broken_mid_stream_defers_one_email_only(petition, settings):
-    first, second, third = _queue(petition), _queue(petition), _queue(petition)
+    first, second, third = (
+        make_outbound_email(petition),
+        make_outbound_email(petition),
+        make_outbound_email(petition),
+    )
     before, after = Mailbox(), Mailbox()
     port = free_port()
     settings.MAILERS = smtp_mailers(port)
@@ -149,7 +145,7 @@ def test_a_connection_broken_mid_stream_defers_one_email_only(petition, settings
 def test_a_mail_server_that_is_down_puts_the_row_back_in_the_queue(
     petition, closed_port_mailers
 ):
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
     before = timezone.now()
 
     with pytest.raises(TransientEmailError):
@@ -164,7 +160,7 @@ def test_a_mail_server_that_is_down_puts_the_row_back_in_the_queue(
 
 
 def test_each_failed_attempt_waits_longer(petition, closed_port_mailers):
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
     delays = []
 
     for _ in range(3):
@@ -210,7 +206,7 @@ def test_signing_while_the_mail_server_is_down_keeps_everything(
     ids=["rcpt-550", "data-554"],
 )
 def test_a_permanent_refusal_marks_the_row_failed(petition, settings, mailbox):
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
 
     with smtp_server(mailbox) as port:
         settings.MAILERS = smtp_mailers(port)
@@ -236,7 +232,7 @@ def test_a_permanent_refusal_marks_the_row_failed(petition, settings, mailbox):
 def test_a_temporary_refusal_puts_the_row_back_in_the_queue(
     petition, settings, mailbox
 ):
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
     before = timezone.now()
 
     with smtp_server(mailbox) as port:
@@ -256,8 +252,8 @@ def test_a_temporary_refusal_puts_the_row_back_in_the_queue(
 
 @override_settings(OUTBOX_REQUEUE_AFTER=60)
 def test_the_sweeper_sends_queued_rows_whose_task_was_lost(petition, mailoutbox):
-    stale = _queue(petition, next_attempt_at=_ago(120))
-    fresh = _queue(petition)
+    stale = make_outbound_email(petition, next_attempt_at=_ago(120))
+    fresh = make_outbound_email(petition)
 
     assert requeue_stale_emails() == 1
 
@@ -268,12 +264,12 @@ def test_the_sweeper_sends_queued_rows_whose_task_was_lost(petition, mailoutbox)
     assert fresh.state == OutboundEmail.State.QUEUED
 
 
-@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
 def test_the_sweeper_sends_rows_a_dead_worker_left_sending(petition, mailoutbox):
-    stuck = _queue(
+    stuck = make_outbound_email(
         petition,
         state=OutboundEmail.State.SENDING,
         sending_at=_ago(700),
+        lease_until=_ago(1),
         next_attempt_at=_ago(701),
         attempts=1,
     )
@@ -286,14 +282,14 @@ def test_the_sweeper_sends_rows_a_dead_worker_left_sending(petition, mailoutbox)
     assert [m.to for m in mailoutbox] == [[stuck.to_email]]
 
 
-@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
 def test_the_sweeper_puts_rows_a_dead_worker_left_sending_back_in_the_queue(
     petition, closed_port_mailers
 ):
-    stuck = _queue(
+    stuck = make_outbound_email(
         petition,
         state=OutboundEmail.State.SENDING,
         sending_at=_ago(700),
+        lease_until=_ago(1),
         next_attempt_at=_ago(701),
     )
 
@@ -304,12 +300,12 @@ def test_the_sweeper_puts_rows_a_dead_worker_left_sending_back_in_the_queue(
     assert stuck.sending_at is not None
 
 
-@override_settings(OUTBOX_STALE_SENDING_AFTER=600)
 def test_the_sweeper_leaves_rows_that_are_being_sent_alone(petition, mailoutbox):
-    busy = _queue(
+    busy = make_outbound_email(
         petition,
         state=OutboundEmail.State.SENDING,
-        sending_at=_ago(10),
+        sending_at=_ago(700),
+        lease_until=timezone.now() + timedelta(seconds=5),
         next_attempt_at=_ago(11),
     )
 
@@ -321,13 +317,15 @@ def test_the_sweeper_leaves_rows_that_are_being_sent_alone(petition, mailoutbox)
 
 
 def test_the_sweeper_leaves_sent_and_failed_rows_alone(petition, mailoutbox):
-    _queue(
+    make_outbound_email(
         petition,
         state=OutboundEmail.State.SENT,
         sent_at=_ago(999),
         next_attempt_at=_ago(999),
     )
-    _queue(petition, state=OutboundEmail.State.FAILED, next_attempt_at=_ago(999))
+    make_outbound_email(
+        petition, state=OutboundEmail.State.FAILED, next_attempt_at=_ago(999)
+    )
 
     assert requeue_stale_emails() == 0
 
@@ -338,7 +336,7 @@ def test_the_sweeper_leaves_sent_and_failed_rows_alone(petition, mailoutbox):
 def test_an_email_deferred_while_the_server_was_down_is_sent_later(
     petition, settings, mailoutbox
 ):
-    outbound = _queue(petition)
+    outbound = make_outbound_email(petition)
     settings.MAILERS = smtp_mailers(free_port())
     with pytest.raises(TransientEmailError):
         send_email(outbound.pk)
@@ -358,7 +356,7 @@ def test_an_email_deferred_while_the_server_was_down_is_sent_later(
 
 @override_settings(OUTBOX_REQUEUE_AFTER=60)
 def test_the_sweeper_is_repeat_safe(petition, mailoutbox):
-    _queue(petition, next_attempt_at=_ago(120))
+    make_outbound_email(petition, next_attempt_at=_ago(120))
 
     requeue_stale_emails()
     requeue_stale_emails()

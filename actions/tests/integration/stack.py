@@ -4,6 +4,7 @@ variables), a Redis server of a test's own, an SMTP server that keeps
 what it receives, and a staff member's admin session.
 """
 
+import asyncio
 import email
 import http.client
 import logging
@@ -21,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import EmailMessage
 from http.cookies import SimpleCookie
@@ -89,13 +90,38 @@ def post_all_at_once(
         return Counter(pool.map(post, enumerate(forms)))
 
 
+@dataclass(frozen=True)
+class SmtpFault:
+    """How the Mailbox misbehaves; the default is not at all."""
+
+    # Answered to every MAIL, RCPT and DATA, e.g. "421 4.3.2 Try again later".
+    refuse_with: str = ""
+    # Addresses (lower case) answered ``reject_with`` at RCPT.
+    reject: frozenset[str] = frozenset()
+    reject_with: str = "550 5.1.1 No such user"
+    # Seconds each message takes before it is accepted.
+    delay: float = 0.0
+    # Read the message, then close the connection without answering.
+    drop_after_data: bool = False
+    # When (time.monotonic()) it ends by itself; None: when normal() is called.
+    until: float | None = None
+
+
 class Mailbox:
-    """An SMTP server on a free port that keeps every message it receives."""
+    """An SMTP server on a free port that keeps every message it receives.
+
+    It can misbehave as real servers do, switched at run time from any
+    thread: refuse(), reject(), slow(), drop_after_data(), and normal() again.
+    """
 
     def __init__(self) -> None:
         self.port = free_port()
         self._lock = threading.Lock()
         self._received: list[tuple[str, EmailMessage]] = []
+        self._fault = SmtpFault()
+        # How many commands were refused or rejected, and messages dropped.
+        self.refused = 0
+        self.dropped = 0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:
@@ -104,11 +130,99 @@ class Mailbox:
     def stop(self) -> None:
         self._controller.stop()
 
+    def normal(self) -> None:
+        """Accept every message again."""
+        self._set(SmtpFault())
+
+    def refuse(
+        self,
+        reply: str = "421 4.3.2 Service busy, try again later",
+        *,
+        seconds: float | None = None,
+    ) -> None:
+        """Answer ``reply`` (421 or 451 ...) to every MAIL, RCPT and DATA,
+        for ``seconds`` or until normal()."""
+        self._set(SmtpFault(refuse_with=reply), seconds)
+
+    def reject(
+        self,
+        addresses: set[str],
+        reply: str = "550 5.1.1 No such user",
+        *,
+        seconds: float | None = None,
+    ) -> None:
+        """Answer ``reply`` at RCPT for these addresses; accept the others."""
+        chosen = frozenset(a.lower() for a in addresses)
+        self._set(SmtpFault(reject=chosen, reject_with=reply), seconds)
+
+    def slow(self, delay: float, *, seconds: float | None = None) -> None:
+        """Take ``delay`` seconds over each message, then accept it."""
+        self._set(SmtpFault(delay=delay), seconds)
+
+    def drop_after_data(self, *, seconds: float | None = None) -> None:
+        """Read each message, then close the connection without answering.
+
+        The message counts as received: a real server that read it to the end
+        may well deliver it, and the sender cannot know (a duplicate if it
+        sends it again).
+        """
+        self._set(SmtpFault(drop_after_data=True), seconds)
+
+    def _set(self, fault: SmtpFault, seconds: float | None = None) -> None:
+        if seconds is not None:
+            fault = replace(fault, until=time.monotonic() + seconds)
+        with self._lock:
+            self._fault = fault
+
+    @property
+    def fault(self) -> SmtpFault:
+        """The fault in force now (SmtpFault() when none)."""
+        with self._lock:
+            fault = self._fault
+            if fault.until is not None and time.monotonic() >= fault.until:
+                fault = self._fault = SmtpFault()
+            return fault
+
+    def _refusal(self) -> str:
+        reply = self.fault.refuse_with
+        if reply:
+            with self._lock:
+                self.refused += 1
+        return reply
+
+    async def handle_MAIL(self, server, session, envelope, address, options) -> str:
+        if reply := self._refusal():
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:
+        if reply := self._refusal():
+            return reply
+        fault = self.fault
+        if address.lower() in fault.reject:
+            with self._lock:
+                self.refused += 1
+            return fault.reject_with
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope) -> str:
+        if reply := self._refusal():
+            return reply
+        fault = self.fault
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             for recipient in envelope.rcpt_tos:
                 self._received.append((recipient.lower(), message))
+            if fault.drop_after_data:
+                self.dropped += 1
+        if fault.drop_after_data:
+            server.transport.abort()  # no reply, as when a link breaks
         return "250 Message accepted for delivery"
 
     def messages_to(self, address: str) -> list[EmailMessage]:
