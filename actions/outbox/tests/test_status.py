@@ -21,6 +21,7 @@ def _email(signature, *, state: str, age: timedelta, **fields) -> OutboundEmail:
         state=state,
         created_at=timezone.now() - age,
         sent_at=timezone.now() if state == State.SENT else None,
+        lease_until=timezone.now() if state == State.SENDING else None,
         **fields,
     )
 

@@ -78,9 +78,10 @@ def postgres_stack(private_postgres, private_redis, mailbox, run_only, tmp_path)
         database_url=url,
         smtp_port=mailbox.port,
         log_dir=tmp_path,
-        # A row a worker had claimed when the server went is put back after
-        # this long (10 minutes by default; reclaiming is not tested here).
-        env={"OUTBOX_STALE_SENDING_AFTER": "5"},
+        # A row a worker had claimed when the server went is taken back when
+        # its lease runs out, and a failed send retried within the backoff
+        # cap: seconds here, minutes by default (test_outbox_faults_stack.py).
+        env={"OUTBOX_LEASE": "4", "OUTBOX_MAX_BACKOFF": "4"},
     )
     yield run_only(stack), petition_id, slug
     stack.stop()
