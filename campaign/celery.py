@@ -3,6 +3,7 @@ from pathlib import Path
 
 from celery import Celery, signals
 from django.conf import settings
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaign.settings")
 
@@ -29,3 +30,18 @@ def _yield_the_cpu_to_the_web(**kwargs: object) -> None:
         Path("/proc/self/autogroup").write_text(str(settings.WORKER_NICE))
     except OSError:  # not Linux, or autogroups off
         pass
+
+
+@signals.task_postrun.connect
+def _drop_dead_database_connections(**kwargs: object) -> None:
+    """After a task that met a database error, close the connection if it is
+    dead (the server restarted, say), so the next task opens a new one.
+
+    Django does this between web requests; a worker reuses its connection for
+    CELERY_DB_REUSE_MAX tasks and Celery checks it only then, so without this
+    every later task of the process would fail on the dead one. Tasks that
+    met no error pay nothing.
+    """
+    for connection in connections.all(initialized_only=True):
+        if connection.errors_occurred:
+            connection.close_if_unusable_or_obsolete()

@@ -158,6 +158,10 @@ TEMPLATES = [
     },
 ]
 
+# A kept connection (CONN_MAX_AGE) that died, as in a database restart, is
+# found by a health check before a request uses it and replaced; workers drop
+# theirs after a task that met it (campaign/celery.py). During an outage pages
+# answer 503 (campaign.views.server_error).
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
@@ -433,6 +437,16 @@ CELERY_TASK_IGNORE_RESULT = True
 # Celery closes the database connection after every task unless told to reuse
 # it: a new PostgreSQL backend per email costs more than sending the email.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# Worker memory (docs/operations.md, "Worker memory"): a pool process is
+# replaced by a fresh one after this many tasks, or after a task that left it
+# above this many KiB (an idle one holds about 90 MB), so a leak or one big
+# delivery pack cannot grow a worker until the machine swaps. 0: no limit.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = (
+    env_int("WORKER_MAX_TASKS_PER_CHILD", 10_000) or None
+)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = (
+    env_int("WORKER_MAX_MEMORY_PER_CHILD", 400_000) or None
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "actions.tasks.send_email": {"queue": "transactional"},

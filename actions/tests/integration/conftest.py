@@ -24,6 +24,7 @@ from django.db import connection
 from actions.tests.integration.stack import (
     HOSTS_EXPORT_MAX_ROWS,
     Mailbox,
+    PrivatePostgres,
     PrivateRedis,
     Stack,
 )
@@ -219,6 +220,16 @@ def private_redis(tmp_path) -> PrivateRedis:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def private_postgres() -> PrivatePostgres:
+    """A PostgreSQL cluster of this test's own, to restart and stop without
+    disturbing the shared server."""
+    server = PrivatePostgres()
+    server.start()
+    yield server
+    server.remove()
 
 
 @pytest.fixture
