@@ -1,6 +1,7 @@
 """Signing and confirming: the workflows of a petition's supporters."""
 
 import logging
+from contextlib import nullcontext
 from functools import partial
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from actions.core.enqueue import enqueue
 from actions.core.tokens import read_confirmation_token, read_thanks_token
 from actions.counts import add_to_count, forget_count
 from actions.insert import insert_new_signature
+from actions.letters import services as letters
 from actions.models import Petition, Signature
 from actions.outbox.models import OutboundEmail
 from actions.outbox.services import enqueue_email, queue_email
@@ -70,6 +72,7 @@ def sign_petition(
     honeypot: str = "",
     fill_seconds: float | None = None,
     stepped: bool = False,
+    letter: dict[str, str] | None = None,
 ) -> Signature:
     """Record a pending signature, the updates box's answer beside the wording
     shown, and queue the right email.
@@ -83,7 +86,9 @@ def sign_petition(
     signature returned is unsaved). A later clean attempt for the address
     takes a suspect signature over (see _sign_again). Raises OneMoreStep on a
     weak signal, unless the attempt passed that step (``stepped``), and
-    PetitionClosed if the petition is not open.
+    PetitionClosed if the petition is not open. On a letter action, the
+    supporter's ``letter`` (actions.letters.forms) is stored with a new
+    signature, one row per recipient, in the same transaction.
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -125,9 +130,18 @@ def sign_petition(
         petition=petition, client_hash=screened.client_hash
     ):
         return signature  # over the cap: nothing more is stored
-    inserted, recorded, signed_before = insert_new_signature(
-        signature, outbound, record
-    )
+    # A petition pays nothing for letters: no query, no transaction.
+    drafts = []
+    if letter is not None and petition.is_letter:
+        drafts = letters.draft_letters(
+            petition=petition, country=country, letter=letter
+        )
+    with transaction.atomic() if drafts else nullcontext():
+        inserted, recorded, signed_before = insert_new_signature(
+            signature, outbound, record
+        )
+        if inserted and drafts:
+            letters.save_letters(signature=signature, letters=drafts)
     if inserted:
         if not recorded:
             consent.record_signing_again(signature=signature, record=record)
@@ -301,6 +315,8 @@ def confirm_signature(*, signature: Signature) -> bool:
     if not signature.confirm():
         return False
     add_to_count(petition_id=signature.petition_id, delta=1)
+    if signature.petition.is_letter:
+        letters.letters_confirmed(signature=signature)
     # The supporter's next page shows their signature counted.
     forget_count(petition_id=signature.petition_id)
     return True
