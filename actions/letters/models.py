@@ -178,8 +178,8 @@ class LetterSettings(models.Model):
 class CountryRecipient(models.Model):
     """By country: the recipient of the letters of supporters in a country."""
 
-    settings = models.ForeignKey(
-        LetterSettings,
+    action = models.ForeignKey(
+        Petition,
         on_delete=models.CASCADE,
         related_name="country_recipients",
         verbose_name=_("letter action"),
@@ -197,7 +197,7 @@ class CountryRecipient(models.Model):
         verbose_name_plural = _("recipients by country")
         constraints = [
             models.UniqueConstraint(
-                fields=["settings", "country"], name="one_recipient_per_country"
+                fields=["action", "country"], name="one_recipient_per_country"
             ),
         ]
 

@@ -51,7 +51,7 @@ def recipients_for(*, settings: LetterSettings, country: str) -> list[Recipient]
         return list(settings.recipients.filter(is_active=True).order_by("pk"))
     row = (
         CountryRecipient.objects.filter(
-            settings=settings, country=country, recipient__is_active=True
+            action=settings.action_id, country=country, recipient__is_active=True
         )
         .select_related("recipient")
         .first()

@@ -65,7 +65,7 @@ def make_letter_action(
     if by_country:
         for country, recipient in by_country.items():
             CountryRecipient.objects.create(
-                settings=letter_settings, country=country, recipient=recipient
+                action=action, country=country, recipient=recipient
             )
     else:
         letter_settings.recipients.set(recipients or [make_recipient()])

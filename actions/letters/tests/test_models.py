@@ -106,4 +106,4 @@ def test_one_recipient_per_country():
     action = make_letter_action(by_country={"FR": first})
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        action.letter_settings.country_recipients.create(country="FR", recipient=second)
+        action.country_recipients.create(country="FR", recipient=second)
