@@ -158,18 +158,26 @@ def sign_petition(
         # one message to the workers, which do the rest (sign_again) after the
         # response, so the time taken does not tell whether the address signed.
         transaction.on_commit(
-            partial(_enqueue_sign_again, attempt=signature, record=record),
+            partial(
+                _enqueue_sign_again, attempt=signature, record=record, letter=letter
+            ),
             robust=True,
         )
     return signature
 
 
-def _enqueue_sign_again(*, attempt: Signature, record: ConsentRecord) -> None:
+def _enqueue_sign_again(
+    *, attempt: Signature, record: ConsentRecord, letter: dict[str, str] | None
+) -> None:
     """Hand a signing of a known address to the workers (never raises: the
     supporter can ask for the email again on the page that follows)."""
     assert record.wording is not None  # a signing's record names its wording
-    fields = {name: getattr(attempt, name) for name in ATTEMPT_FIELDS}
+    fields: dict[str, object] = {
+        name: getattr(attempt, name) for name in ATTEMPT_FIELDS
+    }
     fields["country"] = str(fields["country"])
+    if letter is not None:
+        fields["letter"] = letter  # a letter action's: see _take_over_suspect
     try:
         # The wording by its text, not its row id: the row is found (or made
         # again) by the worker, whatever the web process had cached.
@@ -186,7 +194,9 @@ def sign_again(
     response (a task): the right email to the address's owner, or the suspect
     signature taken over. Nothing when the petition closed since."""
     petition = Petition.objects.get(pk=petition_id)
-    attempt = Signature(petition=petition, **attempt_fields)
+    fields = dict(attempt_fields)
+    letter = fields.pop("letter", None)
+    attempt = Signature(petition=petition, **fields)
     shown = ConsentWording(
         text=wording["text"],
         language=wording["language"],
@@ -202,6 +212,7 @@ def sign_again(
             suspect=False,
             attempt=attempt,
             record=record,
+            letter=letter,  # type: ignore[arg-type]  # JSON from the form's dict
         )
     except PetitionClosed:
         return
@@ -225,6 +236,7 @@ def _sign_again(
     suspect: bool,
     attempt: Signature,
     record: ConsentRecord,
+    letter: dict[str, str] | None = None,
 ) -> Signature:
     """The address signed already: send its owner the right email, up to the cap.
 
@@ -244,7 +256,9 @@ def _sign_again(
     if suspect:
         return signature
     if signature.state == Signature.State.SUSPECT:
-        return _take_over_suspect(signature=signature, attempt=attempt, record=record)
+        return _take_over_suspect(
+            signature=signature, attempt=attempt, record=record, letter=letter
+        )
     if _may_email(signature) and signature.reserve_email():
         # The owner of the address gets the email, whoever typed it this time.
         queue_email(
@@ -269,10 +283,16 @@ TAKEOVER_FIELDS = [
 
 
 def _take_over_suspect(
-    *, signature: Signature, attempt: Signature, record: ConsentRecord
+    *,
+    signature: Signature,
+    attempt: Signature,
+    record: ConsentRecord,
+    letter: dict[str, str] | None = None,
 ) -> Signature:
     """Make a suspect signature this clean attempt's, pending, and queue its
-    confirmation. Repeat-safe: only a signature still suspect changes."""
+    confirmation. Repeat-safe: only a signature still suspect changes. On a
+    letter action the letters become this attempt's too: what a script wrote
+    never goes out under the address owner's name."""
     values = {name: getattr(attempt, name) for name in TAKEOVER_FIELDS}
     changed = Signature.objects.filter(
         pk=signature.pk, state=Signature.State.SUSPECT
@@ -280,6 +300,15 @@ def _take_over_suspect(
     if not changed:
         return signature  # taken over or released a moment ago
     signature.refresh_from_db()
+    if signature.petition.is_letter:
+        drafts = []
+        if letter is not None:
+            drafts = letters.draft_letters(
+                petition=signature.petition,
+                country=str(signature.country),
+                letter=letter,
+            )
+        letters.replace_letters(signature=signature, letters=drafts)
     consent.record_signing_again(signature=signature, record=record)
     queue_email(
         kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature

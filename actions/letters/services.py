@@ -123,6 +123,15 @@ def save_letters(*, signature: Signature, letters: list[Letter]) -> None:
     Letter.objects.bulk_create(letters)
 
 
+def replace_letters(*, signature: Signature, letters: list[Letter]) -> None:
+    """A taken-over suspect signature's letters become the new attempt's (in
+    the caller's transaction): its unsent letters go, these come in."""
+    Letter.objects.filter(
+        signature=signature, delivery_state=Letter.Delivery.WAITING
+    ).delete()
+    save_letters(signature=signature, letters=letters)
+
+
 def letters_confirmed(*, signature: Signature) -> int:
     """A letter action's signature was confirmed: its letters that need no
     moderation, or were approved, are queued for delivery (the number).
@@ -186,6 +195,26 @@ def letter_counts(action_ids: Iterable[int]) -> dict[int, LetterCount]:
     for row in rows:
         counts[row["action"]] = LetterCount(row["letters"], row["recipients"])
     return counts
+
+
+def letters_copy(signature_ids: list[int]) -> list[dict[str, object]]:
+    """A supporter's letters for their copy of their data. Reads only."""
+    rows = Letter.objects.filter(signature__in=signature_ids).select_related(
+        "action", "recipient"
+    )
+    return [
+        {
+            "action": letter.action.title,
+            "recipient": str(letter.recipient),
+            "subject": letter.subject,
+            "body": letter.body,
+            "postal_town": letter.postal_town,
+            "written_at": letter.created_at,
+            "delivery": letter.delivery_state,
+            "sent_at": letter.sent_at,
+        }
+        for letter in rows.order_by("pk")
+    ]
 
 
 def erase_letters(*, signature_ids: Iterable[int]) -> int:

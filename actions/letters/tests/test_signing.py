@@ -9,6 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from actions.abuse import blocklist
+from actions.abuse.models import BlockListEntry
 from actions.letters.models import Letter
 from actions.letters.tests.factories import (
     MODEL_LETTER,
@@ -229,3 +231,25 @@ def test_signing_a_petition_reads_nothing_of_letters(client, petition, sign_data
     assert response.status_code == 302
     assert not [q for q in queries if "letters_" in q["sql"]]
     assert Signature.objects.count() == 1
+
+
+def test_a_clean_writer_takes_over_a_suspect_signature_with_their_own_letter(
+    client, django_capture_on_commit_callbacks
+):
+    """A script on a blocked network writes first with someone's address: the
+    owner's own letter replaces the script's; the script's never leaves."""
+    BlockListEntry.objects.create(kind="network", value="198.51.100.0/24")
+    blocklist.forget()
+    action = make_letter_action()
+    script = _letter_data(action, body=MODEL_LETTER + " Written by a script.")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url("sign", action), script, REMOTE_ADDR="198.51.100.20")
+    assert Signature.objects.get().state == Signature.State.SUSPECT
+    assert "a script" in Letter.objects.get().body
+
+    own = _letter_data(action, body=MODEL_LETTER + " My own words.")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url("sign", action), own, REMOTE_ADDR="203.0.113.50")
+
+    assert Signature.objects.get().state == Signature.State.PENDING
+    assert "My own words." in Letter.objects.get().body
