@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from actions.abuse import blocklist
 from actions.abuse.models import BlockListEntry
+from actions.letters import services
 from actions.letters.models import Letter
 from actions.letters.tests.factories import (
     MODEL_LETTER,
@@ -253,3 +254,28 @@ def test_a_clean_writer_takes_over_a_suspect_signature_with_their_own_letter(
 
     assert Signature.objects.get().state == Signature.State.PENDING
     assert "My own words." in Letter.objects.get().body
+
+
+def test_a_signature_and_its_letters_are_stored_together_or_not_at_all(
+    client, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    """On PostgreSQL the signature, its email and consent go in one statement:
+    its letters join that statement's transaction."""
+    action = make_letter_action()
+    save = services.save_letters
+
+    def save_then_fail(**kwargs: object) -> None:
+        save(**kwargs)
+        assert Letter.objects.count() == 1  # in the transaction
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "save_letters", save_then_fail)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+    ):
+        client.post(_url("sign", action), _letter_data(action))
+
+    assert Signature.objects.count() == Letter.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
+    assert mailoutbox == []
