@@ -274,15 +274,22 @@ def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
     """The confirmed count as JSON; a CDN may serve it for a few seconds."""
     petition = _public_petition(slug)
     count = confirmed_counts([petition.pk])[petition.pk]
-    response = JsonResponse(
-        {
-            "petition": petition.slug,
-            "count": count,
-            "goal": petition.goal,
-            "state": petition.state,
-            "is_open": petition.is_open,
+    body: dict[str, object] = {
+        "petition": petition.slug,
+        "count": count,
+        "goal": petition.goal,
+        "state": petition.state,
+        "is_open": petition.is_open,
+    }
+    if petition.is_letter:
+        # "count" is its confirmed writers; these, the letters they sent.
+        counted = letters.letter_counts([petition.pk])[petition.pk]
+        body |= {
+            "kind": petition.kind,
+            "letters": counted.letters,
+            "recipients": counted.recipients,
         }
-    )
+    response = JsonResponse(body)
     patch_cache_control(
         response,
         public=True,

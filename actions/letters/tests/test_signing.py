@@ -20,6 +20,7 @@ from actions.letters.tests.factories import (
 )
 from actions.models import Petition, Signature
 from actions.outbox.models import OutboundEmail
+from actions.services import confirm_signature
 from actions.tests.factories import stamp_for
 
 pytestmark = pytest.mark.django_db
@@ -279,3 +280,24 @@ def test_a_signature_and_its_letters_are_stored_together_or_not_at_all(
     assert Signature.objects.count() == Letter.objects.count() == 0
     assert OutboundEmail.objects.count() == 0
     assert mailoutbox == []
+
+
+def test_the_count_endpoint_of_a_letter_action_counts_letters(client):
+    first, second = make_recipient(), make_recipient()
+    action = make_letter_action(recipients=[first, second])
+    client.post(_url("sign", action), _letter_data(action))
+    signature = Signature.objects.get()
+    confirm_signature(signature=signature)
+
+    body = client.get(_url("count", action)).json()
+
+    assert body | {"state": "?"} == {
+        "petition": action.slug,
+        "count": 1,
+        "goal": 100,
+        "state": "?",
+        "is_open": True,
+        "kind": "letter",
+        "letters": 2,
+        "recipients": 2,
+    }
