@@ -26,18 +26,21 @@ MEMBERS = [
     ("Somalia", "SO"),
 ]
 SUBJECT = "Refer the situation in Myanmar to the International Criminal Court"
-BODY = """\
-Dear Permanent Representative,
-
-Since the coup of 1 February 2021, Myanmar's military has killed more than
-1,400 people and detained more than 10,000, many of them peaceful protesters.
-ASEAN has shown that it cannot stop these atrocities on its own.
-
-I urge your government to use its seat on the Security Council to refer the
-situation in Myanmar to the International Criminal Court, to impose targeted
-sanctions on those responsible, and to put in place a global arms embargo.
-
-Yours sincerely,"""
+# One line per paragraph: the letter is plain text, and mail clients wrap it.
+BODY = "\n\n".join(
+    [
+        "Dear Permanent Representative,",
+        "Since the coup of 1 February 2021, Myanmar's military has killed more "
+        "than 1,400 people and detained more than 10,000, many of them peaceful "
+        "protesters. ASEAN has shown that it cannot stop these atrocities on its "
+        "own.",
+        "I urge your government to use its seat on the Security Council to refer "
+        "the situation in Myanmar to the International Criminal Court, to impose "
+        "targeted sanctions on those responsible, and to put in place a global "
+        "arms embargo.",
+        "Yours sincerely,",
+    ]
+)
 
 
 def demo_recipients() -> list[Recipient]:

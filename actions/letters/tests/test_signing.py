@@ -1,6 +1,8 @@
 """Writing a letter: the statement page's form, the signing path shared with
 petitions, confirmation, and the public count."""
 
+import html
+import itertools
 import re
 
 import pytest
@@ -9,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actions.abuse import blocklist
+from actions.abuse import blocklist, challenge
 from actions.abuse.models import BlockListEntry
 from actions.letters import services
 from actions.letters.models import Letter
@@ -301,3 +303,27 @@ def test_the_count_endpoint_of_a_letter_action_counts_letters(client):
         "letters": 2,
         "recipients": 2,
     }
+
+
+def test_one_more_step_keeps_the_letter(client, settings):
+    """A weak signal (the hidden field filled in by a password manager) asks
+    one more step; the letter written before it is the one stored."""
+    settings.ABUSE_POW_DIFFICULTY = 8
+    action = make_letter_action()
+    data = _letter_data(action, body=MODEL_LETTER + " Kept across the step.")
+
+    page = client.post(_url("sign", action), data | {"website": "ada"})
+    assert b"One more step" in page.content
+    fields = dict(re.findall(r'name="(data|challenge)" value="([^"]*)"', page.text))
+    fields = {name: html.unescape(value) for name, value in fields.items()}
+    bits = challenge.difficulty(fields["challenge"])
+    nonce = next(
+        str(n)
+        for n in itertools.count()
+        if challenge.is_solution(fields["challenge"], str(n), bits)
+    )
+    client.post(_url("step", action), fields | {"nonce": nonce})
+
+    letter = Letter.objects.get()
+    assert "Kept across the step." in letter.body
+    assert letter.postal_town == "Lyon"
