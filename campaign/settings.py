@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "actions.revisions",
     "actions.timeline",
     "actions.receipts",
+    "actions.letters",
     "staff",
 ]
 
