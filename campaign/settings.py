@@ -452,8 +452,8 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any retry countdown, so a delayed task is not redelivered early.
     "visibility_timeout": 2 * 3600,
-    # A publish waits no longer than a cache call (REDIS_TIMEOUT); the
-    # consumer's BRPOP is read by the event loop, which these do not limit.
+    # A publish from a request waits no longer than a cache call
+    # (REDIS_TIMEOUT); the worker and beat wait longer (campaign/celery.py).
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
     "socket_timeout": REDIS_TIMEOUT,
     # Publishing gives up at once when Redis is down (the sweeper catches up);
