@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from actions.abuse import ratelimit
-from actions.tests.integration.stack import PrivateRedis, free_port
+from actions.tests.integration.stack import PrivateRedis, free_port, wait_until
 from campaign import redisbreaker
 from campaign.redisbreaker import BreakerRedisCache, RedisUnavailable, breaker_for
 
@@ -131,7 +131,7 @@ def test_while_open_rate_limits_let_signing_through_at_once(settings, closed_url
         ratelimit._script.cache_clear()
 
     assert breaker_for(closed_url).is_open
-    assert took < 0.05
+    assert took < 0.1
 
 
 @pytest.mark.integration
@@ -154,8 +154,8 @@ def test_a_paused_redis_costs_one_timeout_then_calls_skip_until_it_answers(
         server.resume()
         server.stop()
 
-    assert first[1] is redis.TimeoutError and 0.15 < first[0] < 0.5
-    assert max(took for took, _ in skipped) < 0.05
+    assert first[1] is redis.TimeoutError and 0.15 < first[0] < 1
+    assert max(took for took, _ in skipped) < 0.1
     assert {error for _, error in skipped} == {None}  # misses, not errors
     assert [r.message.split(";")[0] for r in caplog.records] == [
         f"Redis at 127.0.0.1:{server.port} failed (TimeoutError: Timeout reading "
@@ -176,7 +176,7 @@ def test_half_open_only_one_call_waits_on_a_redis_still_paused(tmp_path):
         time.sleep(OPEN_SECONDS + 0.05)
         trial = threading.Thread(target=_timed, args=(lambda: _ping(server.url),))
         trial.start()
-        time.sleep(0.05)  # the trial is waiting on the paused server
+        wait_until(lambda: breaker_for(server.url)._trying, timeout=5)
         during_trial = _timed(lambda: _ping(server.url))
         trial.join()
         after_trial = _timed(lambda: _ping(server.url))
@@ -187,7 +187,7 @@ def test_half_open_only_one_call_waits_on_a_redis_still_paused(tmp_path):
         server.resume()
         server.stop()
 
-    assert during_trial[1] is RedisUnavailable and during_trial[0] < 0.05
+    assert during_trial[1] is RedisUnavailable and during_trial[0] < 0.1
     assert after_trial[1] is RedisUnavailable  # the trial failed: open again
     assert answered[1] is None
     assert not breaker_for(server.url).is_open
