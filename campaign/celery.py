@@ -11,6 +11,22 @@ app = Celery("campaign", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Seconds the worker and beat wait on the broker: longer than a request does
+# (REDIS_TIMEOUT). A worker's ack that timed out while Redis was paused left
+# its consumer taking no more tasks (kombu 5.7); a paused broker only delays
+# these processes, which serve no request.
+BROKER_TIMEOUTS_OUTSIDE_REQUESTS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+
+
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _wait_longer_for_the_broker(**kwargs: object) -> None:
+    """Before the worker or beat first connects to the broker."""
+    app.conf.broker_transport_options = {
+        **app.conf.broker_transport_options,
+        **BROKER_TIMEOUTS_OUTSIDE_REQUESTS,
+    }
+
 
 @signals.worker_init.connect
 def _yield_the_cpu_to_the_web(**kwargs: object) -> None:

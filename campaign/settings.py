@@ -171,13 +171,24 @@ DATABASES = {
     )
 }
 
+# Redis on the request path (the cache, rate limits, handing tasks to the
+# broker) fails fast: short timeouts, in seconds, and a circuit breaker
+# (campaign/redisbreaker.py): after a failure, a process skips that Redis's
+# calls for REDIS_BREAKER_SECONDS, then tries one. 0 turns the breaker off.
+REDIS_CONNECT_TIMEOUT = float(env_str("REDIS_CONNECT_TIMEOUT", "0.25"))
+REDIS_TIMEOUT = float(env_str("REDIS_TIMEOUT", "0.5"))
+REDIS_BREAKER_SECONDS = float(env_str("REDIS_BREAKER_SECONDS", "3"))
+
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "campaign.redisbreaker.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "campaign",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+            },
         },
     }
 else:
@@ -467,8 +478,10 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any retry countdown, so a delayed task is not redelivered early.
     "visibility_timeout": 2 * 3600,
-    "socket_connect_timeout": 1,
-    "socket_timeout": 5,
+    # A publish from a request waits no longer than a cache call
+    # (REDIS_TIMEOUT); the worker and beat wait longer (campaign/celery.py).
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_TIMEOUT,
     # Publishing gives up at once when Redis is down (the sweeper catches up);
     # the worker's consumer reconnects under its own retry settings.
     "max_retries": 0,

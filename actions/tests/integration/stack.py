@@ -287,6 +287,24 @@ class PrivateRedis:
             _end(self._process)
             self._process = None
 
+    def pause(self) -> None:
+        """SIGSTOP: connections are still accepted, but nothing is answered."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT: it answers again, what it was sent meanwhile included."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: with no persistence, start() brings it back
+        empty."""
+        assert self._process is not None
+        self._process.kill()
+        self._process.wait(timeout=5)
+        self._process = None
+
     def answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
