@@ -10,6 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from actions.abuse import blocklist
 from actions.models import Petition
 from actions.tests.factories import make_petition, stamp_for
+from campaign import redisbreaker
 from campaign.celery import app as celery_app
 from staff.tests.otp import log_in_verified
 from staff.twofactor import enrol_totp_device
@@ -38,7 +39,9 @@ def _tasks_in_process(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    """Caches must not carry one test's pages or rows into the next."""
+    """Caches must not carry one test's pages or rows into the next, nor a
+    Redis circuit breaker one test opened."""
+    redisbreaker.reset_all()
     for alias in settings.CACHES:
         caches[alias].clear()
     blocklist.forget()

@@ -59,6 +59,15 @@ class PetitionAdmin(admin.ModelAdmin):
     readonly_fields = ["state", "opened_at", "closed_at", "delivered_at", "won_at"]
     actions = ["open_selected", "close_selected", "deliver_selected", "win_selected"]
     inlines = [AbuseSettingsInline]
+    # Letter actions share the table and have an admin of their own
+    # (actions.letters.admin, built on this one).
+    kind = Petition.Kind.PETITION
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Petition]:
+        return super().get_queryset(request).filter(kind=self.kind)
+
+    def _url_name(self, view: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: Petition | None = None
@@ -101,19 +110,19 @@ class PetitionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("dashboard"))
     def dashboard_link(self, obj: Petition) -> str:
-        url = reverse("admin:actions_petition_dashboard", args=[obj.pk])
+        url = reverse(f"admin:{self._url_name('dashboard')}", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Dashboard"))
 
     def get_urls(self) -> list[URLPattern]:
         dashboard_url = path(
             "<path:object_id>/dashboard/",
             self.admin_site.admin_view(self.dashboard_view),
-            name="actions_petition_dashboard",
+            name=self._url_name("dashboard"),
         )
         transition_url = path(
             "<path:object_id>/transition/<str:name>/",
             self.admin_site.admin_view(self.transition_view),
-            name="actions_petition_transition",
+            name=self._url_name("transition"),
         )
         return [dashboard_url, transition_url, *super().get_urls()]
 
@@ -158,7 +167,7 @@ class PetitionAdmin(admin.ModelAdmin):
             raise Http404
         if request.method == "POST":
             self._make(request, [petition], name)
-            url = reverse("admin:actions_petition_change", args=[petition.pk])
+            url = reverse(f"admin:{self._url_name('change')}", args=[petition.pk])
             return HttpResponseRedirect(url)
         return self._confirm(request, [petition], name, action="")
 

@@ -80,6 +80,13 @@ class PetitionQuerySet(models.QuerySet):
 
 
 class Petition(CallToAction):
+    class Kind(models.TextChoices):
+        # A letter action (actions.letters) shares this table, so that
+        # signing, confirmation, abuse controls, consent, privacy, exports and
+        # counts serve both kinds; its supporters' letters are rows of their own.
+        PETITION = "petition", _("Petition")
+        LETTER = "letter", _("Letter action")
+
     class State(models.TextChoices):
         # Until opens_at; see PetitionQuerySet.open().
         SCHEDULED = "scheduled", _("Scheduled")
@@ -88,6 +95,14 @@ class Petition(CallToAction):
         DELIVERED = "delivered", _("Delivered")
         WON = "won", _("Won")
 
+    kind = models.CharField(
+        _("kind"),
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.PETITION,
+        editable=False,
+        db_index=True,
+    )
     goal = models.PositiveIntegerField(_("signature goal"), default=1000)
     opens_at = models.DateTimeField(_("opens at"), default=timezone.now)
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
@@ -146,6 +161,10 @@ class Petition(CallToAction):
 
     def get_absolute_url(self) -> str:
         return reverse("actions:sign", kwargs={"slug": self.slug})
+
+    @property
+    def is_letter(self) -> bool:
+        return self.kind == self.Kind.LETTER
 
     @property
     def is_open(self) -> bool:

@@ -1,6 +1,7 @@
 """Signing and confirming: the workflows of a petition's supporters."""
 
 import logging
+from contextlib import nullcontext
 from functools import partial
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from actions.core.enqueue import enqueue
 from actions.core.tokens import read_confirmation_token, read_thanks_token
 from actions.counts import add_to_count, forget_count
 from actions.insert import insert_new_signature
+from actions.letters import services as letters
 from actions.models import Petition, Signature
 from actions.outbox.models import OutboundEmail
 from actions.outbox.services import enqueue_email, queue_email
@@ -70,6 +72,7 @@ def sign_petition(
     honeypot: str = "",
     fill_seconds: float | None = None,
     stepped: bool = False,
+    letter: dict[str, str] | None = None,
 ) -> Signature:
     """Record a pending signature, the updates box's answer beside the wording
     shown, and queue the right email.
@@ -83,7 +86,9 @@ def sign_petition(
     signature returned is unsaved). A later clean attempt for the address
     takes a suspect signature over (see _sign_again). Raises OneMoreStep on a
     weak signal, unless the attempt passed that step (``stepped``), and
-    PetitionClosed if the petition is not open.
+    PetitionClosed if the petition is not open. On a letter action, the
+    supporter's ``letter`` (actions.letters.forms) is stored with a new
+    signature, one row per recipient, in the same transaction.
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -125,9 +130,18 @@ def sign_petition(
         petition=petition, client_hash=screened.client_hash
     ):
         return signature  # over the cap: nothing more is stored
-    inserted, recorded, signed_before = insert_new_signature(
-        signature, outbound, record
-    )
+    # A petition pays nothing for letters: no query, no transaction.
+    drafts = []
+    if letter is not None and petition.is_letter:
+        drafts = letters.draft_letters(
+            petition=petition, country=country, letter=letter
+        )
+    with transaction.atomic() if drafts else nullcontext():
+        inserted, recorded, signed_before = insert_new_signature(
+            signature, outbound, record
+        )
+        if inserted and drafts:
+            letters.save_letters(signature=signature, letters=drafts)
     if inserted:
         if not recorded:
             consent.record_signing_again(signature=signature, record=record)
@@ -144,18 +158,26 @@ def sign_petition(
         # one message to the workers, which do the rest (sign_again) after the
         # response, so the time taken does not tell whether the address signed.
         transaction.on_commit(
-            partial(_enqueue_sign_again, attempt=signature, record=record),
+            partial(
+                _enqueue_sign_again, attempt=signature, record=record, letter=letter
+            ),
             robust=True,
         )
     return signature
 
 
-def _enqueue_sign_again(*, attempt: Signature, record: ConsentRecord) -> None:
+def _enqueue_sign_again(
+    *, attempt: Signature, record: ConsentRecord, letter: dict[str, str] | None
+) -> None:
     """Hand a signing of a known address to the workers (never raises: the
     supporter can ask for the email again on the page that follows)."""
     assert record.wording is not None  # a signing's record names its wording
-    fields = {name: getattr(attempt, name) for name in ATTEMPT_FIELDS}
+    fields: dict[str, object] = {
+        name: getattr(attempt, name) for name in ATTEMPT_FIELDS
+    }
     fields["country"] = str(fields["country"])
+    if letter is not None:
+        fields["letter"] = letter  # a letter action's: see _take_over_suspect
     try:
         # The wording by its text, not its row id: the row is found (or made
         # again) by the worker, whatever the web process had cached.
@@ -172,7 +194,9 @@ def sign_again(
     response (a task): the right email to the address's owner, or the suspect
     signature taken over. Nothing when the petition closed since."""
     petition = Petition.objects.get(pk=petition_id)
-    attempt = Signature(petition=petition, **attempt_fields)
+    fields = dict(attempt_fields)
+    letter = fields.pop("letter", None)
+    attempt = Signature(petition=petition, **fields)
     shown = ConsentWording(
         text=wording["text"],
         language=wording["language"],
@@ -188,6 +212,7 @@ def sign_again(
             suspect=False,
             attempt=attempt,
             record=record,
+            letter=letter,  # type: ignore[arg-type]  # JSON from the form's dict
         )
     except PetitionClosed:
         return
@@ -211,6 +236,7 @@ def _sign_again(
     suspect: bool,
     attempt: Signature,
     record: ConsentRecord,
+    letter: dict[str, str] | None = None,
 ) -> Signature:
     """The address signed already: send its owner the right email, up to the cap.
 
@@ -230,7 +256,9 @@ def _sign_again(
     if suspect:
         return signature
     if signature.state == Signature.State.SUSPECT:
-        return _take_over_suspect(signature=signature, attempt=attempt, record=record)
+        return _take_over_suspect(
+            signature=signature, attempt=attempt, record=record, letter=letter
+        )
     if _may_email(signature) and signature.reserve_email():
         # The owner of the address gets the email, whoever typed it this time.
         queue_email(
@@ -255,10 +283,16 @@ TAKEOVER_FIELDS = [
 
 
 def _take_over_suspect(
-    *, signature: Signature, attempt: Signature, record: ConsentRecord
+    *,
+    signature: Signature,
+    attempt: Signature,
+    record: ConsentRecord,
+    letter: dict[str, str] | None = None,
 ) -> Signature:
     """Make a suspect signature this clean attempt's, pending, and queue its
-    confirmation. Repeat-safe: only a signature still suspect changes."""
+    confirmation. Repeat-safe: only a signature still suspect changes. On a
+    letter action the letters become this attempt's too: what a script wrote
+    never goes out under the address owner's name."""
     values = {name: getattr(attempt, name) for name in TAKEOVER_FIELDS}
     changed = Signature.objects.filter(
         pk=signature.pk, state=Signature.State.SUSPECT
@@ -266,6 +300,15 @@ def _take_over_suspect(
     if not changed:
         return signature  # taken over or released a moment ago
     signature.refresh_from_db()
+    if signature.petition.is_letter:
+        drafts = []
+        if letter is not None:
+            drafts = letters.draft_letters(
+                petition=signature.petition,
+                country=str(signature.country),
+                letter=letter,
+            )
+        letters.replace_letters(signature=signature, letters=drafts)
     consent.record_signing_again(signature=signature, record=record)
     queue_email(
         kind=OutboundEmail.Kind.CONFIRM, to_email=signature.email, signature=signature
@@ -301,6 +344,8 @@ def confirm_signature(*, signature: Signature) -> bool:
     if not signature.confirm():
         return False
     add_to_count(petition_id=signature.petition_id, delta=1)
+    if signature.petition.is_letter:
+        letters.letters_confirmed(signature=signature)
     # The supporter's next page shows their signature counted.
     forget_count(petition_id=signature.petition_id)
     return True

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
@@ -15,6 +17,9 @@ from actions.core.forms import clean_source
 from actions.core.tokens import make_thanks_token
 from actions.counts import confirmed_counts
 from actions.forms import ResendForm, SignatureForm, signature_form
+from actions.letters import services as letters
+from actions.letters.forms import letter_form
+from actions.letters.models import LetterSettings
 from actions.models import Petition, Signature
 from actions.receipts import services as receipts
 from actions.revisions.services import latest_changes
@@ -23,11 +28,12 @@ from campaign.clientip import client_ip
 
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
-    """What a page shows for each petition: its count, progress, form and
-    the last change to its text."""
+    """What a page shows for each petition (or letter action): its count,
+    progress, form and the last change to its text."""
     counts = confirmed_counts(p.pk for p in petitions)
     changes = latest_changes(petitions)
     timelines = timeline.timelines(petitions)
+    letter_settings, letter_counts = _letters_of(petitions)
     return [
         {
             "petition": petition,
@@ -35,14 +41,41 @@ def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
             "percent": min(100, counts[petition.pk] * 100 // petition.goal),
             "change": changes.get(petition.pk),
             "timeline": timelines[petition.pk],
-            "form": signature_form(
+            "letters": letter_counts.get(petition.pk),
+            "form": signing_form(
                 petition,
+                letter_settings.get(petition.pk),
                 initial=_form_initial(petition, source),
                 auto_id=f"id_{petition.slug}_%s",
             ),
         }
         for petition in petitions
     ]
+
+
+def _letters_of(
+    petitions: list[Petition],
+) -> tuple[dict[int, LetterSettings], dict[int, letters.LetterCount]]:
+    """The letter actions' settings and counts (no query without any)."""
+    ids = [p.pk for p in petitions if p.is_letter]
+    if not ids:
+        return {}, {}
+    return letters.settings_of(ids), letters.letter_counts(ids)
+
+
+def signing_form(
+    petition: Petition,
+    letter_settings: LetterSettings | None,
+    *args: Any,
+    **kwargs: Any,
+) -> SignatureForm | None:
+    """The form a petition or letter action asks for; None for a letter action
+    not set up yet (no letter)."""
+    if not petition.is_letter:
+        return signature_form(petition, *args, **kwargs)
+    if letter_settings is None:
+        return None
+    return letter_form(petition, letter_settings, *args, **kwargs)
 
 
 def _form_initial(petition: Petition, source: str) -> dict[str, object]:
@@ -84,11 +117,15 @@ def _updates_label() -> str:
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
     source = clean_source(request.GET.get("source"))
-    form = signature_form(
-        petition, request.POST or None, initial=_form_initial(petition, source)
+    settings_ = letters.settings_of([petition.pk]) if petition.is_letter else {}
+    form = signing_form(
+        petition,
+        settings_.get(petition.pk),
+        request.POST or None,
+        initial=_form_initial(petition, source),
     )
-    refused = request.method == "POST" and not petition.is_open
-    if not refused and form.is_valid():
+    refused = request.method == "POST" and (not petition.is_open or form is None)
+    if not refused and form is not None and form.is_valid():
         try:
             services.sign_petition(
                 petition=petition,
@@ -237,15 +274,22 @@ def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
     """The confirmed count as JSON; a CDN may serve it for a few seconds."""
     petition = _public_petition(slug)
     count = confirmed_counts([petition.pk])[petition.pk]
-    response = JsonResponse(
-        {
-            "petition": petition.slug,
-            "count": count,
-            "goal": petition.goal,
-            "state": petition.state,
-            "is_open": petition.is_open,
+    body: dict[str, object] = {
+        "petition": petition.slug,
+        "count": count,
+        "goal": petition.goal,
+        "state": petition.state,
+        "is_open": petition.is_open,
+    }
+    if petition.is_letter:
+        # "count" is its confirmed writers; these, the letters they sent.
+        counted = letters.letter_counts([petition.pk])[petition.pk]
+        body |= {
+            "kind": petition.kind,
+            "letters": counted.letters,
+            "recipients": counted.recipients,
         }
-    )
+    response = JsonResponse(body)
     patch_cache_control(
         response,
         public=True,

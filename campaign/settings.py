@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "actions.revisions",
     "actions.timeline",
     "actions.receipts",
+    "actions.letters",
     "staff",
 ]
 
@@ -158,6 +159,10 @@ TEMPLATES = [
     },
 ]
 
+# A kept connection (CONN_MAX_AGE) that died, as in a database restart, is
+# found by a health check before a request uses it and replaced; workers drop
+# theirs after a task that met it (campaign/celery.py). During an outage pages
+# answer 503 (campaign.views.server_error).
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
@@ -166,13 +171,24 @@ DATABASES = {
     )
 }
 
+# Redis on the request path (the cache, rate limits, handing tasks to the
+# broker) fails fast: short timeouts, in seconds, and a circuit breaker
+# (campaign/redisbreaker.py): after a failure, a process skips that Redis's
+# calls for REDIS_BREAKER_SECONDS, then tries one. 0 turns the breaker off.
+REDIS_CONNECT_TIMEOUT = float(env_str("REDIS_CONNECT_TIMEOUT", "0.25"))
+REDIS_TIMEOUT = float(env_str("REDIS_TIMEOUT", "0.5"))
+REDIS_BREAKER_SECONDS = float(env_str("REDIS_BREAKER_SECONDS", "3"))
+
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "campaign.redisbreaker.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "campaign",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+            },
         },
     }
 else:
@@ -433,6 +449,16 @@ CELERY_TASK_IGNORE_RESULT = True
 # Celery closes the database connection after every task unless told to reuse
 # it: a new PostgreSQL backend per email costs more than sending the email.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# Worker memory (docs/operations.md, "Worker memory"): a pool process is
+# replaced by a fresh one after this many tasks, or after a task that left it
+# above this many KiB (an idle one holds about 90 MB), so a leak or one big
+# delivery pack cannot grow a worker until the machine swaps. 0: no limit.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = (
+    env_int("WORKER_MAX_TASKS_PER_CHILD", 10_000) or None
+)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = (
+    env_int("WORKER_MAX_MEMORY_PER_CHILD", 400_000) or None
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "actions.tasks.send_email": {"queue": "transactional"},
@@ -452,8 +478,10 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any retry countdown, so a delayed task is not redelivered early.
     "visibility_timeout": 2 * 3600,
-    "socket_connect_timeout": 1,
-    "socket_timeout": 5,
+    # A publish from a request waits no longer than a cache call
+    # (REDIS_TIMEOUT); the worker and beat wait longer (campaign/celery.py).
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_TIMEOUT,
     # Publishing gives up at once when Redis is down (the sweeper catches up);
     # the worker's consumer reconnects under its own retry settings.
     "max_retries": 0,

@@ -8,9 +8,13 @@ from campaign import views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("", include("actions.urls")),
     path("", include("statements.urls")),
 ]
+
+# A database outage gets a 503 page asking to try again (campaign.views).
+handler500 = "campaign.views.server_error"
 
 # The mail provider's tracking webhook (bounces and complaints), only when one
 # is configured: see ANYMAIL_PROVIDER in settings.

@@ -33,7 +33,9 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
             "statements.statement",
             "statements.topic",
             "actions.petition",
+            "letters.letteraction",
             "actions.target",
+            "letters.recipient",
             "followups.followup",
             "timeline.delivery",
             "timeline.response",
@@ -46,6 +48,7 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
         _("Signers"),
         [
             "actions.signature",
+            "letters.letter",
             "consent.consentrecord",
             "consent.consentwording",
             "followups.withdrawal",

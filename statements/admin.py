@@ -56,6 +56,10 @@ class PetitionInline(ZoneNamedTimesAdmin, admin.StackedInline):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["target"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Petition]:
+        # Letter actions have their own admin page (actions.letters).
+        return super().get_queryset(request).filter(kind=Petition.Kind.PETITION)
+
 
 @admin.register(Statement)
 class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):

@@ -37,6 +37,8 @@ CARRIED_FIELDS = (
     "country",
     "wants_updates",
     "source",
+    # A letter action's letter (subject, body, postal town); None on a petition.
+    "letter",
 )
 MAX_NONCE_LENGTH = 20
 

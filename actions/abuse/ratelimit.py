@@ -8,6 +8,8 @@ the process's cache.
 
 When Redis does not answer, signing goes on unlimited and the failure is
 logged: losing signatures in an outage is worse than letting a burst through.
+So it does while the Redis circuit breaker is open (campaign.redisbreaker),
+without waiting for Redis.
 """
 
 import logging
@@ -16,6 +18,8 @@ from functools import cache
 import redis
 from django.conf import settings
 from django.core.cache import caches
+
+from campaign.redisbreaker import breaker_for
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,9 @@ return counts
 @cache
 def _script() -> redis.commands.core.Script:
     client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+        socket_timeout=settings.REDIS_TIMEOUT,
     )
     return client.register_script(COUNT_SCRIPT)
 
@@ -49,7 +55,8 @@ def count_attempt(*, key: str, windows: dict[str, int]) -> dict[str, int] | None
     try:
         if not settings.REDIS_URL:
             return {name: _count_locally(keys[name], windows[name]) for name in keys}
-        counts = _script()(keys=list(keys.values()), args=list(windows.values()))
+        with breaker_for(settings.REDIS_URL).guard():
+            counts = _script()(keys=list(keys.values()), args=list(windows.values()))
     except Exception:  # redis-py raises several unrelated types when Redis is down
         logger.warning("Rate limit store unavailable; signing is not rate limited")
         return None

@@ -4,12 +4,15 @@ Both keep a row per file with a ``file`` field, an ``expire()`` transition
 and an ``error`` note; this is the one place that deletes such files early.
 """
 
+import errno
 import logging
 from collections.abc import Iterable
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
+from django.core.files import File
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +22,29 @@ class FileJob(Protocol):
     file: FieldFile
 
     def expire(self) -> bool: ...
+
+
+def save_whole(storage: Storage, name: str, content: BinaryIO) -> str:
+    """Save a job's file under ``name`` (or the free name the storage picks)
+    and return that name. All or nothing: a file left half written (a full
+    disk) is deleted before the error is raised again."""
+    name = storage.get_available_name(name)
+    try:
+        return storage.save(name, File(content))
+    except BaseException:
+        try:
+            if storage.exists(name):
+                storage.delete(name)
+        except Exception:  # the error that matters is the one raised below
+            logger.exception("Half-written file %s not deleted", name)
+        raise
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a job failed, for its record: a full disk said plainly."""
+    if isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}:
+        return _("the disk is full (free some space, then ask again)")
+    return str(exc) or type(exc).__name__
 
 
 def delete_files(jobs: Iterable[FileJob], *, storage: Storage, note: str) -> int:

@@ -9,7 +9,6 @@ from typing import TypeGuard
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.core.files import File
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from actions.core.enqueue import enqueue
-from actions.core.files import delete_files
+from actions.core.files import delete_files, failure_reason, save_whole
 from actions.core.tokens import make_delivery_pack_token, read_delivery_pack_token
 from actions.counts import country_counts_to_show
 from actions.deliverypacks.document import Cover, write_pack
@@ -123,7 +122,8 @@ def build_pack(pack_id: int) -> DeliveryPack | None:
 
     Repeat-safe: a finished, failed or expired pack is left alone; a run after
     a worker died starts again. Names of a petition made sensitive since the
-    request are refused (the pack fails). Raises what writing raised.
+    request are refused (the pack fails). Raises what writing raised (a full
+    disk included), the record marked failed and no part of the file left.
     """
     pack = DeliveryPack.objects.filter(pk=pack_id).first()
     if pack is None or not pack.start():
@@ -135,7 +135,7 @@ def build_pack(pack_id: int) -> DeliveryPack | None:
     try:
         name, count = _write_file(pack, petition)
     except BaseException as exc:
-        pack.fail(_("Failed: %(reason)s") % {"reason": str(exc) or type(exc).__name__})
+        pack.fail(_("Failed: %(reason)s") % {"reason": failure_reason(exc)})
         raise
     if not finish(pack, signature_count=count, file_name=name):
         pack_storage().delete(name)  # a twin run finished first
@@ -161,7 +161,7 @@ def _write_file(pack: DeliveryPack, petition: Petition) -> tuple[str, int]:
     with tempfile.TemporaryFile() as file:
         write_pack(file, cover=cover, by_country=by_country, names=names)
         file.seek(0)
-        name = pack_storage().save(f"deliverypacks/pack-{pack.pk}.pdf", File(file))
+        name = save_whole(pack_storage(), f"deliverypacks/pack-{pack.pk}.pdf", file)
     return name, total
 
 

@@ -10,7 +10,6 @@ from typing import Any, BinaryIO, TypeGuard
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from actions.core.enqueue import enqueue
-from actions.core.files import delete_files
+from actions.core.files import delete_files, failure_reason, save_whole
 from actions.core.tokens import make_download_token, read_download_token
 from actions.exports.models import SignatureExport, export_storage
 from actions.exports.query import filter_signatures
@@ -178,7 +177,8 @@ def build_file(export_id: int) -> SignatureExport | None:
     """Write a queued export to a private file and finish its record.
 
     Repeat-safe: a finished, failed or expired export is left alone; a run
-    after a worker died starts again. Raises what writing raised.
+    after a worker died starts again. Raises what writing raised (a full disk
+    included), the record marked failed and no part of the file left.
     """
     export = SignatureExport.objects.filter(pk=export_id).first()
     if export is None or not export.start():
@@ -186,7 +186,11 @@ def build_file(export_id: int) -> SignatureExport | None:
     with tempfile.TemporaryFile() as file:
         rows = write_export(export, file)
         file.seek(0)
-        name = export_storage().save(export_file_name(export), File(file))
+        try:
+            name = save_whole(export_storage(), export_file_name(export), file)
+        except BaseException as exc:
+            export.fail(_stopped(None, exc))
+            raise
     if not finish(export, rows=rows, file_name=name):
         export_storage().delete(name)  # a twin run finished first
     return export
@@ -326,7 +330,7 @@ def delete_files_holding(petition_ids: Collection[int]) -> int:
 
 
 def _stopped(rows: int | None, exc: BaseException) -> str:
-    reason = str(exc) or exc.__class__.__name__
+    reason = failure_reason(exc)
     if isinstance(exc, GeneratorExit):
         reason = _("the download was interrupted")
     elif isinstance(exc, TooManyRows):

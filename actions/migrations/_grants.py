@@ -16,6 +16,7 @@ LABELS = [
     "privacy",
     "suppressions",
     "timeline",
+    "letters",
 ]
 
 

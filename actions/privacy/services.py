@@ -27,6 +27,7 @@ from actions.deliverypacks import services as deliverypacks
 from actions.exports import services as exports
 from actions.followups import services as followups
 from actions.followups import withdrawals
+from actions.letters import services as letters
 from actions.models import Petition, Signature
 from actions.outbox import services as outbox
 from actions.outbox.models import OutboundEmail
@@ -106,8 +107,8 @@ def signature_from_data_token(token: str) -> Signature:
 
 def data_copy(signature: Signature) -> dict[str, object]:
     """Everything held about the address of this signature: its signatures,
-    consent records, emails (the outbox and follow-ups), withdrawals and
-    suppressions. Reads only."""
+    consent records, letters, emails (the outbox and follow-ups), withdrawals
+    and suppressions. Reads only."""
     address = signature.canonical_email
     signatures = list(_held(address).select_related("petition").order_by("pk"))
     ids = [s.pk for s in signatures]
@@ -115,6 +116,7 @@ def data_copy(signature: Signature) -> dict[str, object]:
         "email": address,
         "signatures": [_signature_data(s) for s in signatures],
         "consent_records": consent.records_copy(ids),
+        "letters": letters.letters_copy(ids),
         "emails": outbox.emails_copy(ids) + followups.emails_copy(ids),
         "withdrawals": withdrawals.withdrawals_copy(address),
         "suppressions": suppressions.suppressions_copy(address),
@@ -186,7 +188,8 @@ def delete_files_naming(petition_ids: set[int]) -> int:
 def anonymise(signature_ids: list[int]) -> int:
     """Remove names, addresses and client hashes from these signatures and from
     the rows that repeat them: their outbox rows and follow-up deliveries
-    (unsent ones cancelled) and withdrawals from their petitions. Returns how
+    (unsent ones cancelled), their letters' text (unsent ones never leave) and
+    withdrawals from their petitions. Returns how
     many signatures it changed; those already anonymised are skipped. Call it
     in a transaction: a row is then either fully anonymised or untouched.
     """
@@ -209,6 +212,7 @@ def anonymise(signature_ids: list[int]) -> int:
     )
     outbox.forget_recipients(ids)
     followups.forget_deliveries(ids)
+    letters.erase_letters(signature_ids=ids)
     return len(ids)
 
 

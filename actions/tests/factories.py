@@ -68,6 +68,7 @@ ROLE_MIGRATIONS = [
     ("0008_privacy", "add_reports_permissions"),
     ("0010_campaigners_handle_abuse", "add_abuse_controls"),
     ("0014_campaigners_record_the_timeline", "add_timeline"),
+    ("letters:0002_campaigners_write_letters", "add_letters"),
 ]
 
 
@@ -79,7 +80,9 @@ def role(name: str) -> Group:
     """
     if not Group.objects.filter(name=name).exists():
         for module, function in ROLE_MIGRATIONS:
-            migration = importlib.import_module(f"actions.migrations.{module}")
+            app, _, name = module.rpartition(":")
+            package = "actions.letters" if app == "letters" else "actions"
+            migration = importlib.import_module(f"{package}.migrations.{name}")
             getattr(migration, function)(apps, None)
     return Group.objects.get(name=name)
 

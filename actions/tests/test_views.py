@@ -257,6 +257,7 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
     receipt = make_receipt_token(make_signature(petition).pk)
     visits = {
         "healthz": [("get", reverse("healthz"), None)],
+        "readyz": [("get", reverse("readyz"), None)],
         "statements:home": [("get", reverse("statements:home"), None)],
         "statements:statement_detail": [
             ("get", petition.statement.get_absolute_url() + "?source=x", None)

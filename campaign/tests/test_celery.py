@@ -54,3 +54,10 @@ def test_a_worker_on_a_machine_of_its_own_keeps_its_priority():
     assert nice == before
     if AUTOGROUP.exists():
         assert autogroup.endswith("nice 0")
+
+
+def test_worker_pool_processes_are_replaced_before_they_grow_without_bound():
+    from campaign.celery import app
+
+    assert app.conf.worker_max_tasks_per_child == 10_000
+    assert app.conf.worker_max_memory_per_child == 400_000  # KiB

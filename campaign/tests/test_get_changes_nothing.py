@@ -33,6 +33,8 @@ from actions.exports import services as exports
 from actions.exports.tasks import build_signature_export
 from actions.followups.models import FollowUpDelivery, Withdrawal
 from actions.followups.tests.factories import make_follow_up, make_recipient
+from actions.letters.models import Letter
+from actions.letters.tests.factories import make_letter_action
 from actions.models import Signature
 from actions.outbox.models import OutboundEmail
 from actions.privacy import services as privacy
@@ -144,6 +146,16 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     make_response(petition)
     make_outcome(petition)
     receipts.commit_day(day=thanked.confirmed_at.date())
+    letters = make_letter_action(statement)
+    Letter.objects.create(
+        signature=make_signature(letters),
+        action=letters,
+        recipient=letters.letter_settings.recipients.get(),
+        subject="Refer it",
+        body="Dear members of the Council, a disgrace.",
+        moderation_state=Letter.Moderation.HELD,
+        held_at=timezone.now(),
+    )
     return {
         # The signer's thanks page, "you among them".
         "petitions/<slug:slug>/thanks/": {

@@ -4,12 +4,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from actions.letters.models import Letter, Recipient
 from actions.models import Petition, PetitionCounter, Target
 from statements.models import Quote, Statement, Topic
 
 pytestmark = pytest.mark.django_db
 
 DEMO_MODELS = [Statement, Quote, Topic, Target, Petition, PetitionCounter]
+DEMO_MODELS += [Recipient, Letter]
 
 
 def _load_demo() -> str:
@@ -34,7 +36,8 @@ def test_running_the_demo_twice_creates_nothing_new(monkeypatch):
 
     assert _counts() == first
     assert first["Statement"] == 2
-    assert first["Petition"] == 3
+    assert first["Petition"] == 4  # three petitions and a letter action
+    assert first["Letter"] == 12 * 15
     assert first["users"] == 1
 
 
@@ -47,7 +50,8 @@ def test_demo_statement_is_published_with_one_pull_quote(monkeypatch):
     assert statement.is_public
     assert statement.quotes.filter(is_pull_quote=True).count() == 1
     assert statement.topics.count() >= 4
-    assert sorted(p.goal for p in statement.petitions.all()) == [10_000, 50_000]
+    petitions = statement.petitions.filter(kind=Petition.Kind.PETITION)
+    assert sorted(p.goal for p in petitions) == [10_000, 50_000]
 
 
 def test_demo_statement_page_shows_both_petitions_targets(client, monkeypatch):
@@ -60,8 +64,26 @@ def test_demo_statement_page_shows_both_petitions_targets(client, monkeypatch):
     assert response.status_code == 200
     assert "Prime Minister of Cambodia" in response.text
     assert "UN Security Council" in response.text
-    assert response.text.count('class="sign-form"') == 2
+    assert response.text.count('class="sign-form"') == 3  # two petitions, a letter
     assert statement.get_absolute_url() in output
+
+
+def test_demo_letter_action_writes_to_the_security_councils_members(
+    client, monkeypatch
+):
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+    statement = Statement.objects.get(slug="cambodia-cancel-myanmar-visit")
+
+    page = client.get(statement.get_absolute_url()).text
+
+    action = statement.petitions.get(kind=Petition.Kind.LETTER)
+    recipients = action.letter_settings.recipients.all()
+    assert recipients.count() == 15
+    assert all(r.email.endswith("@example.org") for r in recipients)
+    assert "Dear Permanent Representative," in page
+    assert "Send my letter" in page
+    assert "180</strong> letters sent to 15 recipients" in " ".join(page.split())
 
 
 def test_demo_has_a_closed_petition_with_a_final_count(client, monkeypatch):

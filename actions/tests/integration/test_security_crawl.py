@@ -70,6 +70,7 @@ def _public_urls() -> dict[str, str]:
     slug = petition.slug
     urls = {
         "healthz": reverse("healthz"),
+        "readyz": reverse("readyz"),
         "statements:home": reverse("statements:home"),
         "statements:statement_detail": statement.get_absolute_url(),
         "statements:topic_detail": reverse(

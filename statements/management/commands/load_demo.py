@@ -1,4 +1,5 @@
-"""Demo content: two statements on Myanmar, their quotes, topics and petitions.
+"""Demo content: two statements on Myanmar, their quotes, topics, petitions
+and a letter action to the UN Security Council's members.
 
 Safe to run again: rows are found by slug (or name) and updated, never doubled.
 The quotes are invented for the demo and attributed to a fictional spokesperson
@@ -18,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from actions import lifecycle
 from actions.counts import add_to_count
+from actions.letters.demo import set_up_demo_letters
 from actions.models import Petition, Signature, Target
 from actions.timeline.models import Delivery
 from actions.timeline.services import record_delivery
@@ -141,6 +143,19 @@ PETITIONS = [
     },
 ]
 
+# A letter action (actions.letters): supporters write to each member's mission.
+LETTER_ACTION = {
+    "slug": "write-to-the-security-council",
+    "title": "Write to the Security Council's members",
+    "target": ("UN Security Council", "The 15 members of the Security Council"),
+    "demand": (
+        "Write to the fifteen members of the Security Council: ask each to refer "
+        "the situation in Myanmar to the International Criminal Court."
+    ),
+    "goal": 5_000,
+    "kind": Petition.Kind.LETTER,
+}
+
 OLDER_TITLE = "Myanmar: ASEAN's five-point consensus must put human rights first"
 OLDER_STANDFIRST = (
     "ASEAN's plan for Myanmar calls for an end to violence but is silent on human "
@@ -180,6 +195,7 @@ DEMO_SIGNATURES = {
     "put-rights-in-the-consensus": 412,
     "cancel-the-myanmar-visit": 137,
     "refer-myanmar-to-the-icc": 58,
+    "write-to-the-security-council": 12,
 }
 DEMO_COUNTRIES = ["KH", "MM", "TH", "MY", "ID", "PH", "GB", "FR", "DE", "US"]
 
@@ -215,6 +231,10 @@ class Command(BaseCommand):
             self._signatures(
                 self._petition(statement, data | {"position": position}, now)
             )
+        position = len(PETITIONS)
+        letters = self._petition(statement, LETTER_ACTION | {"position": position}, now)
+        self._signatures(letters)
+        set_up_demo_letters(letters)
 
         self._admin_user()
         url = settings.SITE_URL + statement.get_absolute_url()
@@ -270,6 +290,7 @@ class Command(BaseCommand):
             "demand": data["demand"],
             "goal": data["goal"],
             "position": data.get("position", 0),
+            "kind": data.get("kind", Petition.Kind.PETITION),
         }
         petition, _ = Petition.objects.update_or_create(
             slug=data["slug"],
