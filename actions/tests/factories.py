@@ -80,9 +80,11 @@ def role(name: str) -> Group:
     """
     if not Group.objects.filter(name=name).exists():
         for module, function in ROLE_MIGRATIONS:
-            app, _, name = module.rpartition(":")
+            app, _, migration_name = module.rpartition(":")
             package = "actions.letters" if app == "letters" else "actions"
-            migration = importlib.import_module(f"{package}.migrations.{name}")
+            migration = importlib.import_module(
+                f"{package}.migrations.{migration_name}"
+            )
             getattr(migration, function)(apps, None)
     return Group.objects.get(name=name)
 
