@@ -238,9 +238,13 @@ def pg_outage_stack(run_only, mailbox, private_postgres, private_redis, tmp_path
     its database migrated, to restart and stop without disturbing others."""
     stack = Stack(
         redis_url=private_redis.url,
-        database_url=private_postgres.create_database("campaign_h5"),
+        database_url=private_postgres.create_database("campaign"),
         smtp_port=mailbox.port,
         log_dir=tmp_path,
+        # A row a worker had claimed when the server went is taken back when
+        # its lease runs out, and a failed send retried within the backoff
+        # cap: seconds here, minutes by default (test_outbox_faults_stack.py).
+        env={"OUTBOX_LEASE": "4", "OUTBOX_MAX_BACKOFF": "4"},
     )
     stack.manage("migrate", "--no-input", "--verbosity", "0")
     run_only(stack)
