@@ -69,9 +69,9 @@ def day_start(now: datetime | None = None) -> datetime:
 def send_batch(*, chain: bool = True) -> int:
     """Claim and send one batch of letters. With ``chain``, the next batch is
     enqueued first (a chain ends with a claim that finds nothing), so that
-    another worker claims it while this one sends; without (tasks run in-process), every batch is sent
-    here in turn. Returns how many were sent. Repeat-safe: claims are
-    exclusive."""
+    another worker claims it while this one sends; without (tasks run
+    in-process), every batch is sent here in turn. Returns how many were
+    sent. Repeat-safe: claims are exclusive."""
     sent = 0
     size = settings.FOLLOW_UP_BATCH_SIZE
     while batch := claim_batch(size=size):
