@@ -2,6 +2,7 @@
 signature, at most once, within the daily cap, and kept for a bounced
 recipient."""
 
+import io
 import re
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -300,3 +301,23 @@ def test_outside_a_transaction_sent_marks_go_with_the_end_of_data(settings):
     assert "Letter 4 of 4" in box.envelopes[-1][2].get_payload(decode=True).decode()
     assert _states()[State.SENT] == 7
     assert LetterDigest.objects.get().state == LetterDigest.State.SENT
+
+
+def test_in_development_a_digest_prints_in_the_terminal(settings):
+    stream = io.StringIO()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "campaign.mail.ReadableConsoleBackend",
+            "OPTIONS": {"stream": stream},
+        }
+    }
+    embassy = make_recipient()
+    action = make_letter_action(recipients=[embassy], delivery_mode=DIGEST)
+    _queued(action, embassy, 2)
+
+    call_command("send_letter_digests")
+
+    shown = stream.getvalue().replace("\r\n", "\n")
+    assert "Today 2 supporters of" in shown
+    assert "This is letter 1." in shown
+    assert "Writer1 Example\nLyon\nFrance" in shown
