@@ -169,7 +169,8 @@ def _lock(action_id: int, recipient_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [action_id, recipient_id]
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"letters:{action_id}:{recipient_id}"],
             )
 
 

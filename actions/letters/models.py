@@ -209,7 +209,11 @@ class LetterQuerySet(models.QuerySet):
     def counted(self) -> "LetterQuerySet":
         """Letters the public count shows: confirmed, not held nor rejected."""
         return self.filter(
-            delivery_state__in=[Letter.Delivery.QUEUED, Letter.Delivery.SENT]
+            delivery_state__in=[
+                Letter.Delivery.QUEUED,
+                Letter.Delivery.SENDING,
+                Letter.Delivery.SENT,
+            ]
         )
 
     def held(self) -> "LetterQuerySet":

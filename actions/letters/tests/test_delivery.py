@@ -321,3 +321,14 @@ def test_in_development_a_digest_prints_in_the_terminal(settings):
     assert "Today 2 supporters of" in shown
     assert "This is letter 1." in shown
     assert "Writer1 Example\nLyon\nFrance" in shown
+
+
+def test_letters_on_their_way_stay_in_the_public_count():
+    embassy = make_recipient()
+    action = make_letter_action(recipients=[embassy])
+    _queued(action, embassy, 3)
+
+    delivery.claim_batch(size=2)
+
+    count = services.letter_counts([action.pk])[action.pk]
+    assert (count.letters, count.recipients) == (3, 1)
