@@ -60,23 +60,34 @@ class Claimed:
     message: Message
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Letters of one action to one recipient, claimed together."""
+
+    action_id: int
+    recipient_id: int
+    rows: list[Claimed]
+
+
 def day_start(now: datetime | None = None) -> datetime:
     """Midnight of today in the site's zone: daily caps count from it."""
     local = timezone.localtime(now)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def send_batch(*, chain: bool = True) -> int:
-    """Claim and send one batch of letters. With ``chain``, the next batch is
-    enqueued first (a chain ends with a claim that finds nothing), so that
-    another worker claims it while this one sends; without (tasks run
-    in-process), every batch is sent here in turn. Returns how many were
-    sent. Repeat-safe: claims are exclusive."""
+def send_batch(*, chain: bool = True, prefer: tuple[int, int] | None = None) -> int:
+    """Claim and send one batch of letters, of the (action, recipient) pair
+    ``prefer`` if it has any. With ``chain``, the next batch (of the same
+    pair first) is enqueued before this one is sent, so that another worker
+    claims it meanwhile; a chain ends with a claim that finds nothing.
+    Without (tasks run in-process), every batch is sent here in turn.
+    Returns how many were sent. Repeat-safe: claims are exclusive."""
     sent = 0
     size = settings.FOLLOW_UP_BATCH_SIZE
-    while batch := claim_batch(size=size):
+    while batch := claim_batch(size=size, prefer=prefer):
+        prefer = (batch.action_id, batch.recipient_id)
         if chain:
-            enqueue_batches(1)
+            enqueue_batches(1, prefer=prefer)
         try:
             sent += deliver_batch(batch)
         except ServerDown:
@@ -86,12 +97,12 @@ def send_batch(*, chain: bool = True) -> int:
     return sent
 
 
-def enqueue_batches(count: int) -> int:
+def enqueue_batches(count: int, *, prefer: tuple[int, int] | None = None) -> int:
     """Hand batches to the bulk queue; how many could be. A broker outage only
     delays them: the beat job enqueues again."""
     for enqueued in range(count):
         try:
-            enqueue(SEND_BATCH)
+            enqueue(SEND_BATCH, *(prefer or ()))
         except Exception:  # kombu raises several unrelated types when Redis is down
             logger.warning("Broker unavailable; letters wait for the sweep")
             return enqueued
@@ -128,15 +139,32 @@ def bounced_recipient_ids(recipient_ids: set[int]) -> set[int]:
     return {pk for pk, email in addresses.items() if email in bounced}
 
 
-def claim_batch(*, size: int) -> list[Claimed]:
+def claim_batch(*, size: int, prefer: tuple[int, int] | None = None) -> "Batch | None":
     """Take up to ``size`` queued letters of one recipient of an individual-
-    mode action, within its daily cap; [] if no recipient has any."""
+    mode action, within its daily cap: of the pair ``prefer`` if it has any
+    (a chain stays with its recipient, without scanning the queue), else of
+    any; None if no recipient has any."""
+    if prefer is not None and (ids := _claim_preferred(*prefer, size=size)):
+        return Batch(*prefer, _loaded(ids))
     queues = open_queues(Delivery.INDIVIDUAL)
     random.shuffle(queues)  # workers start on different recipients
     for action_id, recipient_id, cap in queues:
         if ids := _claim(action_id, recipient_id, cap=cap, size=size):
-            return _loaded(ids)
-    return []
+            return Batch(action_id, recipient_id, _loaded(ids))
+    return None
+
+
+def _claim_preferred(action_id: int, recipient_id: int, *, size: int) -> list[int]:
+    cap = (
+        LetterSettings.objects.filter(
+            action=action_id, delivery_mode=Delivery.INDIVIDUAL
+        )
+        .values_list("daily_cap", flat=True)
+        .first()
+    )
+    if cap is None or bounced_recipient_ids({recipient_id}):
+        return []
+    return _claim(action_id, recipient_id, cap=cap, size=size)
 
 
 def _claim(action_id: int, recipient_id: int, *, cap: int, size: int) -> list[int]:
@@ -194,7 +222,7 @@ def _loaded(ids: list[int]) -> list[Claimed]:
     ]
 
 
-def deliver_batch(batch: list[Claimed]) -> int:
+def deliver_batch(batch: Batch) -> int:
     """Send claimed letters over one connection at the shared rate; record
     each outcome. Returns how many were sent; raises ServerDown when the mail
     server is unreachable."""
@@ -202,7 +230,7 @@ def deliver_batch(batch: list[Claimed]) -> int:
     done = 0
     try:
         with open_transport() as transport:
-            for chunk in throttle.chunks(batch):
+            for chunk in throttle.chunks(batch.rows):
                 throttle.wait_for_turn(len(chunk))
                 for row in chunk:
                     mark = outcomes.mark(row)
@@ -213,7 +241,7 @@ def deliver_batch(batch: list[Claimed]) -> int:
                     if isinstance(result, Refused):
                         outcomes.refused(row, result)
                         if result.code >= 500:  # the batch's one recipient
-                            release([row.pk for row in batch[done:]])
+                            release([row.pk for row in batch.rows[done:]])
                             return outcomes.sent
                     elif result:
                         outcomes.sent += 1

@@ -7,11 +7,14 @@ from actions.letters import delivery, digests
 
 
 @shared_task(name="actions.tasks.send_letter_batch", bind=True, acks_late=True)
-def send_letter_batch(self: Task) -> int:
-    """Send one batch of individual-mode letters; the next batch is enqueued
-    if there may be more. Repeat-safe."""
+def send_letter_batch(
+    self: Task, action_id: int | None = None, recipient_id: int | None = None
+) -> int:
+    """Send one batch of individual-mode letters (of this action to this
+    recipient first, if given); the next batch is enqueued. Repeat-safe."""
+    prefer = (action_id, recipient_id) if action_id and recipient_id else None
     # In-process, a chain of tasks would recurse once per batch.
-    return delivery.send_batch(chain=not self.request.is_eager)
+    return delivery.send_batch(chain=not self.request.is_eager, prefer=prefer)
 
 
 @shared_task(name="actions.tasks.send_letter_digest", acks_late=True)

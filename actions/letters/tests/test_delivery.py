@@ -332,3 +332,18 @@ def test_letters_on_their_way_stay_in_the_public_count():
 
     count = services.letter_counts([action.pk])[action.pk]
     assert (count.letters, count.recipients) == (3, 1)
+
+
+def test_a_chain_stays_with_its_recipient_until_its_letters_are_claimed():
+    first, second = make_recipient(), make_recipient()
+    action = make_letter_action(recipients=[first, second])
+    _queued(action, first, 2)
+    _queued(action, second, 3)
+
+    batch = delivery.claim_batch(size=2, prefer=(action.pk, second.pk))
+    assert (batch.recipient_id, len(batch.rows)) == (second.pk, 2)
+    batch = delivery.claim_batch(size=2, prefer=(action.pk, second.pk))
+    assert (batch.recipient_id, len(batch.rows)) == (second.pk, 1)
+    batch = delivery.claim_batch(size=2, prefer=(action.pk, second.pk))
+    assert (batch.recipient_id, len(batch.rows)) == (first.pk, 2)
+    assert delivery.claim_batch(size=2, prefer=(action.pk, second.pk)) is None
