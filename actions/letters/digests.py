@@ -31,7 +31,7 @@ from actions.core.bulk.transport import (
     open_transport,
 )
 from actions.core.enqueue import enqueue
-from actions.core.mail import writer
+from actions.core.mail import header_address, writer
 from actions.letters import delivery, emails
 from actions.letters.models import Letter, LetterDigest
 
@@ -141,7 +141,7 @@ def _deliver(digest: LetterDigest, *, count: int) -> int:
         .iterator(chunk_size=READ_CHUNK)
     )
     title = digest.action.title
-    to = digest.recipient.email
+    to = header_address(digest.recipient.email)
     parts = emails.digest_parts(count=count, title=title, rows=rows)
     subject = emails.digest_subject(digest, count=count, title=title)
     throttle.wait_for_turn(1)
