@@ -347,3 +347,24 @@ def test_a_chain_stays_with_its_recipient_until_its_letters_are_claimed():
     batch = delivery.claim_batch(size=2, prefer=(action.pk, second.pk))
     assert (batch.recipient_id, len(batch.rows)) == (first.pk, 2)
     assert delivery.claim_batch(size=2, prefer=(action.pk, second.pk)) is None
+
+
+def test_an_approved_letter_of_a_confirmed_writer_goes(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    embassy = make_recipient()
+    action = make_letter_action(recipients=[embassy])
+    [letter] = _queued(action, embassy, 1)
+    Letter.objects.filter(pk=letter.pk).update(
+        delivery_state=State.WAITING,
+        queued_at=None,
+        is_edited=True,
+        moderation_state=Letter.Moderation.HELD,
+        held_at=timezone.now(),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_letters(letter_ids=[letter.pk])
+
+    assert [email.to for email in mailoutbox] == [[embassy.email]]
+    assert Letter.objects.get().delivery_state == State.SENT
