@@ -4,14 +4,17 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 class Sink:
-    """Where confirmation emails land: when and to whom each arrived."""
+    """Where confirmation emails land: when and to whom each arrived, and
+    what ``keep`` takes from each message's data (bench/letters.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Callable[[bytes], object] | None = None) -> None:
         self.received: list[tuple[float, str]] = []
+        self.keep = keep
+        self.kept: list[object] = []
 
     def arrivals(self, prefix: str) -> list[tuple[float, str]]:
         return [
@@ -44,6 +47,8 @@ class SmtpSession(asyncio.Protocol):
                 end = self.buffer.find(b"\r\n.\r\n")
                 if end < 0:
                     return
+                if self.sink.keep is not None:
+                    self.sink.kept.append(self.sink.keep(self.buffer[:end]))
                 self.buffer = self.buffer[end + 5 :]
                 self.in_data = False
                 now = time.monotonic()
@@ -80,8 +85,10 @@ class SmtpSession(asyncio.Protocol):
 
 
 @contextlib.contextmanager
-def smtp_sink() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
+def smtp_sink(
+    keep: Callable[[bytes], object] | None = None,
+) -> Iterator[tuple[Sink, int]]:
+    sink = Sink(keep)
     loop = asyncio.new_event_loop()
     server = loop.run_until_complete(
         loop.create_server(lambda: SmtpSession(sink), "127.0.0.1", 0)

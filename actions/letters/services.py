@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.core.enqueue import enqueue_on_commit
 from actions.letters import text
 from actions.letters.models import (
     CountryRecipient,
@@ -19,6 +20,8 @@ from actions.letters.models import (
 from actions.models import Petition, Signature
 
 Mode = LetterSettings.RecipientMode
+Delivery = LetterSettings.DeliveryMode
+SEND_LETTERS = "actions.tasks.send_letter_batch"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,21 @@ def letters_confirmed(*, signature: Signature) -> int:
 
 
 def _queue(letters: QuerySet[Letter]) -> int:
+    """Queue the waiting letters that may go; individual-mode ones start
+    going once committed (digest mode's wait for their hour)."""
+    queued = _queue_only(letters)
+    if (
+        queued
+        and letters.filter(
+            delivery_state=Letter.Delivery.QUEUED,
+            action__letter_settings__delivery_mode=Delivery.INDIVIDUAL,
+        ).exists()
+    ):
+        enqueue_on_commit(SEND_LETTERS)
+    return queued
+
+
+def _queue_only(letters: QuerySet[Letter]) -> int:
     return letters.filter(
         delivery_state=Letter.Delivery.WAITING,
         moderation_state__in=[Letter.Moderation.NOT_NEEDED, Letter.Moderation.APPROVED],
@@ -228,7 +246,8 @@ def erase_letters(*, signature_ids: Iterable[int]) -> int:
         rejected_at=now,
         delivery_state=Letter.Delivery.REJECTED,
     )
-    unsent = [Letter.Delivery.WAITING, Letter.Delivery.QUEUED]
+    # A claimed letter too: its sent mark then finds it no longer claimed.
+    unsent = [Letter.Delivery.WAITING, Letter.Delivery.QUEUED, Letter.Delivery.SENDING]
     letters.filter(delivery_state__in=unsent).update(
         delivery_state=Letter.Delivery.FAILED, failed_at=now
     )

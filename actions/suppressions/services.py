@@ -88,6 +88,16 @@ def is_suppressed(email: str) -> bool:
     return Suppression.objects.filter(canonical_email=canonical_email(email)).exists()
 
 
+def suppressed_addresses(emails: list[str]) -> set[str]:
+    """Those of these addresses (as given) on the suppression list; one query."""
+    by_canonical: dict[str, list[str]] = {}
+    for address in emails:
+        by_canonical.setdefault(canonical_email(address), []).append(address)
+    found = Suppression.objects.filter(canonical_email__in=list(by_canonical))
+    canonical = set(found.values_list("canonical_email", flat=True))
+    return {a for c in canonical for a in by_canonical[c]}
+
+
 def exclude_suppressed(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
     """These signatures less those whose address is on the suppression list."""
     suppressed = Suppression.objects.filter(canonical_email=OuterRef("canonical_email"))
