@@ -3,9 +3,11 @@ letters with their signature, and what confirmation and moderation change."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,7 @@ from actions.letters.models import (
     Recipient,
 )
 from actions.models import Petition, Signature
+from actions.suppressions import services as suppressions
 
 Mode = LetterSettings.RecipientMode
 
@@ -195,6 +198,93 @@ def letter_counts(action_ids: Iterable[int]) -> dict[int, LetterCount]:
     for row in rows:
         counts[row["action"]] = LetterCount(row["letters"], row["recipients"])
     return counts
+
+
+def delivery_states(action_id: int) -> dict[str, int]:
+    """How many of an action's letters are in each state, for the dashboard:
+    waiting, held (waiting for moderation), queued, sent, failed and
+    rejected (one query)."""
+    rows = (
+        Letter.objects.filter(action=action_id)
+        .values("delivery_state", "moderation_state")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("delivery_state", "moderation_state", "n")
+    )
+    states = {"held": 0} | dict.fromkeys(Letter.Delivery.values, 0)
+    for delivery, moderation, n in rows:
+        held = moderation == Letter.Moderation.HELD
+        states["held" if held else delivery] += n
+    return states
+
+
+def letters_per_day(action_id: int, *, since: datetime) -> dict[date, int]:
+    """An action's counted letters (queued or sent) by the day they were
+    queued, since then (one query)."""
+    return dict(
+        Letter.objects.counted()
+        .filter(action=action_id, queued_at__gte=since)
+        .annotate(day=TruncDate("queued_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("day", "n")
+    )
+
+
+def letters_by_country(action_id: int) -> dict[str, int]:
+    """An action's counted letters by their writers' country, most first."""
+    rows = (
+        Letter.objects.counted()
+        .filter(action=action_id)
+        .values("signature__country")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "signature__country")
+        .values_list("signature__country", "n")
+    )
+    return dict(rows)
+
+
+def letters_by_recipient(action_id: int) -> list[tuple[str, int]]:
+    """An action's counted letters by recipient (their name), most first."""
+    rows = (
+        Letter.objects.counted()
+        .filter(action=action_id)
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "recipient")
+        .values_list("recipient", "n")
+    )
+    counts = dict(rows)
+    names = Recipient.objects.in_bulk(list(counts))
+    return [(str(names[pk]), n) for pk, n in counts.items()]
+
+
+@dataclass(frozen=True)
+class BouncedRecipient:
+    recipient: Recipient
+    # Letters kept for it (waiting or queued): none is lost by a bounce.
+    waiting: int
+
+
+def bounced_recipients(action_id: int) -> list[BouncedRecipient]:
+    """The action's recipients on the suppression list (their address bounced
+    or complained) that still have letters waiting or queued (two queries)."""
+    unsent = [Letter.Delivery.WAITING, Letter.Delivery.QUEUED]
+    waiting = dict(
+        Letter.objects.filter(action=action_id, delivery_state__in=unsent)
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("recipient", "n")
+    )
+    recipients = Recipient.objects.filter(pk__in=list(waiting)).order_by("name")
+    suppressed = suppressions.suppressed_among([r.email for r in recipients])
+    return [
+        BouncedRecipient(recipient=r, waiting=waiting[r.pk])
+        for r in recipients
+        if r.email in suppressed
+    ]
 
 
 def letters_copy(signature_ids: list[int]) -> list[dict[str, object]]:

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Iterable
 
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.conf import settings
@@ -86,6 +87,16 @@ def _token_key(token: str) -> str:
 def is_suppressed(email: str) -> bool:
     """Whether nothing may be sent to this address (any spelling of it)."""
     return Suppression.objects.filter(canonical_email=canonical_email(email)).exists()
+
+
+def suppressed_among(emails: Iterable[str]) -> set[str]:
+    """The addresses among these that nothing may be sent to (one query)."""
+    by_canonical = {canonical_email(email): email for email in emails}
+    found = Suppression.objects.filter(canonical_email__in=list(by_canonical))
+    return {
+        by_canonical[address]
+        for address in found.values_list("canonical_email", flat=True)
+    }
 
 
 def exclude_suppressed(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
