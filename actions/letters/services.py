@@ -279,7 +279,7 @@ def bounced_recipients(action_id: int) -> list[BouncedRecipient]:
         .values_list("recipient", "n")
     )
     recipients = Recipient.objects.filter(pk__in=list(waiting)).order_by("name")
-    suppressed = suppressions.suppressed_among([r.email for r in recipients])
+    suppressed = suppressions.suppressed_addresses([r.email for r in recipients])
     return [
         BouncedRecipient(recipient=r, waiting=waiting[r.pk])
         for r in recipients

@@ -8,7 +8,6 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Iterable
 
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.conf import settings
@@ -89,14 +88,14 @@ def is_suppressed(email: str) -> bool:
     return Suppression.objects.filter(canonical_email=canonical_email(email)).exists()
 
 
-def suppressed_among(emails: Iterable[str]) -> set[str]:
-    """The addresses among these that nothing may be sent to (one query)."""
-    by_canonical = {canonical_email(email): email for email in emails}
+def suppressed_addresses(emails: list[str]) -> set[str]:
+    """Those of these addresses (as given) on the suppression list; one query."""
+    by_canonical: dict[str, list[str]] = {}
+    for address in emails:
+        by_canonical.setdefault(canonical_email(address), []).append(address)
     found = Suppression.objects.filter(canonical_email__in=list(by_canonical))
-    return {
-        by_canonical[address]
-        for address in found.values_list("canonical_email", flat=True)
-    }
+    canonical = set(found.values_list("canonical_email", flat=True))
+    return {a for c in canonical for a in by_canonical[c]}
 
 
 def exclude_suppressed(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
