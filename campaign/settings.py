@@ -390,6 +390,14 @@ FOLLOW_UP_MAX_ATTEMPTS = env_int("FOLLOW_UP_MAX_ATTEMPTS", 5)
 # awaited first, a round trip in which a killed worker loses the email; kept
 # as the baseline of bench/followup_kills.py.
 FOLLOW_UP_PIPELINED_COMMIT = env_bool("FOLLOW_UP_PIPELINED_COMMIT", True)
+# Letters (actions.letters.delivery) go on the bulk queue with the follow-ups'
+# machinery and settings: FOLLOW_UP_RATE is the rate both share, and
+# FOLLOW_UP_BATCH_SIZE, FOLLOW_UP_STALE_SENDING_AFTER, FOLLOW_UP_MAX_ATTEMPTS
+# and FOLLOW_UP_PIPELINED_COMMIT apply to letters too. Individual mode runs
+# LETTER_PARALLEL_BATCHES batches at once; digest mode's digests are made at
+# LETTER_DIGEST_HOUR (0-23, TIME_ZONE) or at the first beat run after it.
+LETTER_PARALLEL_BATCHES = env_int("LETTER_PARALLEL_BATCHES", 2)
+LETTER_DIGEST_HOUR = env_int("LETTER_DIGEST_HOUR", 8)
 # Unsubscribe links stay valid this long: emails are read months later.
 UNSUBSCRIBE_MAX_AGE = env_int("UNSUBSCRIBE_MAX_AGE", 2 * 365 * 24 * 3600)
 
@@ -457,6 +465,9 @@ CELERY_TASK_ROUTES = {
     "actions.tasks.start_follow_up": {"queue": "bulk"},
     "actions.tasks.send_follow_up_batch": {"queue": "bulk"},
     "actions.tasks.run_follow_ups": {"queue": "bulk"},
+    "actions.tasks.send_letter_batch": {"queue": "bulk"},
+    "actions.tasks.send_letter_digest": {"queue": "bulk"},
+    "actions.tasks.run_letters": {"queue": "bulk"},
 }
 # Signing must not wait on a broker that is down: fail fast, the outbox sweeper
 # enqueues the row later.
@@ -513,6 +524,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "actions.tasks.run_follow_ups",
         "schedule": float(FOLLOW_UP_SWEEP_INTERVAL),
         # A backlog of sweeps behind a stopped bulk worker is worth one run.
+        "options": {"expires": float(FOLLOW_UP_SWEEP_INTERVAL)},
+    },
+    "run-letters": {
+        "task": "actions.tasks.run_letters",
+        "schedule": float(FOLLOW_UP_SWEEP_INTERVAL),
         "options": {"expires": float(FOLLOW_UP_SWEEP_INTERVAL)},
     },
 }

@@ -17,6 +17,7 @@ import email.policy
 import re
 import secrets
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.header import Header
@@ -88,6 +89,30 @@ class MessageWriter:
         )
         return message
 
+    def stream_text(
+        self, *, subject: str, to: str, headers: dict[str, str], parts: Iterable[str]
+    ) -> Iterator[bytes]:
+        """A plain-text message written part by part (each part a whole number
+        of lines), for one too big to hold in memory: its head, then each part
+        quoted-printable. Not dot-stuffed; each piece ends in CRLF."""
+        head = "".join(
+            f"{name}: {value}\r\n"
+            for name, value in [
+                ("From", self._from),
+                ("To", to),
+                ("Subject", _header(subject)),
+                ("Date", formatdate(usegmt=True)),
+                ("Message-ID", f"<{uuid.uuid4().hex}@{self._domain}>"),
+                ("MIME-Version", "1.0"),
+                *headers.items(),
+                ("Content-Type", 'text/plain; charset="utf-8"'),
+                ("Content-Transfer-Encoding", "quoted-printable"),
+            ]
+        )
+        yield head.encode("ascii") + b"\r\n"
+        for part in parts:
+            yield _quoted(part)
+
 
 @lru_cache(maxsize=64)
 def _header(value: str) -> str:
@@ -96,10 +121,14 @@ def _header(value: str) -> str:
     return Header(value, "utf-8").encode(linesep="\r\n")
 
 
-def _part(subtype: str, text: str) -> bytes:
+def _quoted(text: str) -> bytes:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"
     # A CRLF before the first line's end makes b2a_qp break lines with CRLF.
-    body = binascii.b2a_qp(lines.replace("\n", "\r\n").encode(), istext=True)
+    return binascii.b2a_qp(lines.replace("\n", "\r\n").encode(), istext=True)
+
+
+def _part(subtype: str, text: str) -> bytes:
+    body = _quoted(text)
     head = (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"

@@ -17,13 +17,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
+from actions.core.bulk.transport import CONNECTION_ERRORS, ConnectionLost, Refused
 from actions.core.canonical import canonical_email
 from actions.followups import audience, previews
 from actions.followups import services as followups
 from actions.followups.forms import FollowUpForm, SendTestForm
 from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
 from actions.followups.rendering import list_headers
-from actions.followups.transport import CONNECTION_ERRORS, ConnectionLost, Refused
 from staff.admin_base import ReadOnlyAdmin, ZoneNamedTimesAdmin
 
 

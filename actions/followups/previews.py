@@ -3,10 +3,10 @@ test", both with links that unsubscribe nobody."""
 
 from django.utils.translation import gettext
 
+from actions.core.bulk.transport import Unmarked, open_transport
 from actions.followups import audience, rendering
 from actions.followups.models import FollowUp
 from actions.followups.rendering import Email
-from actions.followups.transport import Unmarked, open_transport
 from actions.models import Signature
 from staff.audit import record_preview, record_signer_view
 
@@ -83,4 +83,6 @@ def send_test(*, follow_up: FollowUp, to_email: str) -> None:
     subject = gettext("[Test] %(subject)s") % {"subject": email.subject}
     email = Email(subject, email.text, email.html, email.unsubscribe_url)
     with open_transport() as transport:
-        transport.send(to=to_email, email=email, mark=Unmarked())
+        transport.send(
+            to=to_email, message=rendering.as_message(email), mark=Unmarked()
+        )

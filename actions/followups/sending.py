@@ -2,48 +2,32 @@
 connection at the shared rate, record each outcome.
 
 Never twice, even when a worker dies mid-batch: each delivery is marked sent
-in a database transaction whose commit leaves with the end-of-data mark of its
-SMTP transaction. A worker killed before the commit leaves a partial message,
-which the server must discard (RFC 5321, 4.1.1.4), and a row the sweeper
-queues again; killed after both, the row is sent and committed.
-
-On PostgreSQL over TCP on Linux the commit is written first but held back in
-the kernel (TCP_CORK) until the end-of-data mark has been written: a worker killed
-between the two writes has its socket closed by the kernel, which sends the
-commit then. So the email is lost only if the process dies in the
-microseconds between the two system calls, with no other process woken in
-between to take its CPU. With the commit awaited before the mark (other
-databases, platforms without TCP_CORK, a Unix socket, or
-FOLLOW_UP_PIPELINED_COMMIT off) the gap is a round trip:
-bench/followup_kills.py measures both.
+with the fenced, pipelined commit of actions.core.bulk.marks.
 """
 
 import logging
-import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from psycopg import pq
 
-from actions.core.tokens import make_unsubscribe_token
-from actions.followups import audience, rendering, services, throttle
-from actions.followups.models import FollowUp, FollowUpDelivery
-from actions.followups.rendering import Email
-from actions.followups.transport import (
-    BackendTransport,
-    Cancelled,
+from actions.core.bulk import throttle
+from actions.core.bulk.marks import AutocommitMark, PipelinedMark, can_pipeline
+from actions.core.bulk.transport import (
     ConnectionLost,
     Refused,
     SentMark,
-    SmtpTransport,
+    Transport,
     open_transport,
+    send_one,
 )
+from actions.core.tokens import make_unsubscribe_token
+from actions.followups import audience, rendering, services
+from actions.followups.models import FollowUp, FollowUpDelivery
+from actions.followups.rendering import Email
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +134,7 @@ def deliver_batch(batch: Batch) -> int:
     done = 0
     try:
         with open_transport() as transport:
-            for chunk in _chunks(batch.rows, throttle.chunk_size()):
+            for chunk in throttle.chunks(batch.rows):
                 throttle.wait_for_turn(len(chunk))
                 for row in chunk:
                     email = draft.personalise(
@@ -166,43 +150,20 @@ def deliver_batch(batch: Batch) -> int:
 
 
 def _send_one(
-    transport: "SmtpTransport | BackendTransport",
-    outcomes: "_Outcomes",
-    row: Claimed,
-    email: Email,
+    transport: Transport, outcomes: "_Outcomes", row: Claimed, email: Email
 ) -> None:
-    """Send one email; if the connection broke first, once more on a new one.
-    Raises ConnectionLost when that fails too: the server is down."""
-    try:
-        _attempt(transport, outcomes, row, email)
-    except ConnectionLost:
-        transport.abandon()
-        _attempt(transport, outcomes, row, email)
-
-
-def _attempt(
-    transport: "SmtpTransport | BackendTransport",
-    outcomes: "_Outcomes",
-    row: Claimed,
-    email: Email,
-) -> None:
-    try:
-        transport.send(to=row.email, email=email, mark=outcomes.mark(row))
-    except Cancelled:
-        return
-    except Refused as exc:
-        outcomes.refused(row, exc)
-        return
-    except ConnectionLost as exc:
-        if not exc.committed:
-            raise
-        transport.abandon()  # it may have arrived, so it is never sent again
-    outcomes.sent += 1
-
-
-def _chunks(rows: list[Claimed], size: int) -> Iterator[list[Claimed]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+    """Send one email and record its outcome. Raises ConnectionLost when the
+    server is down."""
+    outcome = send_one(
+        transport,
+        to=row.email,
+        message=rendering.as_message(email),
+        mark=outcomes.mark(row),
+    )
+    if isinstance(outcome, Refused):
+        outcomes.refused(row, outcome)
+    elif outcome:
+        outcomes.sent += 1
 
 
 class _Outcomes:
@@ -210,25 +171,23 @@ class _Outcomes:
 
     def __init__(self) -> None:
         self.sent = 0
-        # Inside a transaction (tests) there is nothing to pipeline; without
-        # a cork to hold the commit back (macOS, a Unix socket) the plain
-        # order is kept: commit awaited, then the end-of-data mark.
-        self._pipelined = (
-            settings.FOLLOW_UP_PIPELINED_COMMIT
-            and connection.vendor == "postgresql"
-            and not connection.in_atomic_block
-            and can_cork()
-        )
-        table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
+        self._pipelined = can_pipeline()
+        self._table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
         self._mark_sent_sql = (
-            f"UPDATE {table} SET state = %s, sent_at = %s "
+            f"UPDATE {self._table} SET state = %s, sent_at = %s "
             "WHERE id = %s AND state = %s AND attempts = %s"
         )
 
     def mark(self, row: Claimed) -> SentMark:
-        if self._pipelined:
-            return _PipelinedMark(row)
-        return _AutocommitMark(self, row)
+        if not self._pipelined:
+            return AutocommitMark(lambda: self.mark_sent(row))
+        # Integers and our own constants only: safe to inline.
+        sent, sending = Delivery.SENT.value, Delivery.SENDING.value
+        return PipelinedMark(
+            f"UPDATE {self._table} SET state = '{sent}', sent_at = now() "
+            f"WHERE id = {int(row.pk)} AND state = '{sending}' "
+            f"AND attempts = {int(row.attempts)}"
+        )
 
     def mark_sent(self, row: Claimed) -> bool:
         """Commit the row as sent if this worker still holds it."""
@@ -269,104 +228,3 @@ class _Outcomes:
             next_attempt_at=timezone.now() + timedelta(seconds=60),
             last_error=error[:1000],
         )
-
-
-class _AutocommitMark:
-    """Any database: the row is committed sent before the end-of-data mark."""
-
-    def __init__(self, outcomes: _Outcomes, row: Claimed) -> None:
-        self.outcomes, self.row = outcomes, row
-
-    def hold(self) -> bool:
-        return self.outcomes.mark_sent(self.row)
-
-    def commit(self) -> None:
-        pass
-
-    def wait(self) -> None:
-        pass
-
-
-class _PipelinedMark:
-    """PostgreSQL: the sent mark in a transaction of its own, on libpq directly
-    (one round trip for BEGIN and UPDATE; the COMMIT written, corked, just
-    before the SMTP end-of-data mark and let go after it).
-
-    The row lock taken by the UPDATE holds off an unsubscribe or a take-over
-    until the commit: neither can slip between the check and the send.
-    """
-
-    def __init__(self, row: Claimed) -> None:
-        self.row = row
-        connection.ensure_connection()
-        self.pgconn = connection.connection.pgconn
-
-    def hold(self) -> bool:
-        table = connection.ops.quote_name(FollowUpDelivery._meta.db_table)
-        # Integers and our own constants only: safe to inline, so that BEGIN
-        # and UPDATE travel as one simple query.
-        sent, sending = Delivery.SENT.value, Delivery.SENDING.value
-        sql = (
-            f"BEGIN; UPDATE {table} SET state = '{sent}', sent_at = now() "
-            f"WHERE id = {int(self.row.pk)} AND state = '{sending}' "
-            f"AND attempts = {int(self.row.attempts)}"
-        )
-        # Errors come out as Django's, and mark the connection for a check.
-        with connection.wrap_database_errors:
-            result = self.pgconn.exec_(sql.encode())
-            if result.status != pq.ExecStatus.COMMAND_OK:
-                self._rollback()
-                raise psycopg.DatabaseError(_pq_error(result))
-            if result.command_tuples != 1:
-                self._rollback()
-                return False
-            return True
-
-    def commit(self) -> None:
-        with connection.wrap_database_errors:
-            # Held in the kernel: writing it does not wake the database's
-            # process, which could take this one's CPU before the next write.
-            _cork(self.pgconn.socket, True)
-            self.pgconn.send_query(b"COMMIT")
-            while self.pgconn.flush():  # 1: not all of it is written yet
-                pass
-
-    def wait(self) -> None:
-        with connection.wrap_database_errors:
-            _cork(self.pgconn.socket, False)  # the commit leaves now
-            failed = None
-            while (result := self.pgconn.get_result()) is not None:
-                if result.status != pq.ExecStatus.COMMAND_OK:
-                    failed = result
-            if failed is not None:
-                raise psycopg.DatabaseError(_pq_error(failed))
-
-    def _rollback(self) -> None:
-        if self.pgconn.transaction_status != pq.TransactionStatus.IDLE:
-            self.pgconn.exec_(b"ROLLBACK")
-
-
-def can_cork() -> bool:
-    """Whether this platform can hold the commit back on the database's
-    socket: TCP_CORK (Linux) on a TCP connection."""
-    if not hasattr(socket, "TCP_CORK"):
-        return False
-    connection.ensure_connection()
-    sock = socket.socket(fileno=connection.connection.pgconn.socket)
-    try:
-        return sock.family in (socket.AF_INET, socket.AF_INET6)
-    finally:
-        sock.detach()  # the descriptor stays libpq's
-
-
-def _cork(fd: int, on: bool) -> None:
-    """Hold back (or let go) what is written to the database's TCP socket."""
-    sock = socket.socket(fileno=fd)
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, int(on))
-    finally:
-        sock.detach()  # the descriptor stays libpq's
-
-
-def _pq_error(result: "pq.abc.PGresult") -> str:
-    return result.error_message.decode(errors="replace") or "no answer"

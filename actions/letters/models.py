@@ -230,6 +230,9 @@ class Letter(models.Model):
         # Until its signature is confirmed and, if held, approved.
         WAITING = "waiting", _("Waiting")
         QUEUED = "queued", _("Queued")
+        # Claimed by a bulk worker (individual mode); the sweep puts it back
+        # if that worker dies.
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         REJECTED = "rejected", _("Rejected (never sent)")
@@ -275,9 +278,22 @@ class Letter(models.Model):
         default=Delivery.WAITING,
     )
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    sending_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
     failure = models.CharField(_("failure"), max_length=300, blank=True)
+    # The claim's fencing token: a worker marks the letter sent only if no
+    # later claim took it (see actions.core.bulk.marks).
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Digest mode: the recipient's day's email this letter goes in.
+    digest = models.ForeignKey(
+        "letters.LetterDigest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="letters",
+        verbose_name=_("digest"),
+    )
 
     objects = LetterQuerySet.as_manager()
 
@@ -293,6 +309,24 @@ class Letter(models.Model):
                 fields=["held_at"],
                 condition=Q(moderation_state="held"),
                 name="letter_held_queue",
+            ),
+            # Delivery: claims take a recipient's queued letters in order.
+            models.Index(
+                fields=["action", "recipient", "id"],
+                condition=Q(delivery_state="queued"),
+                name="letter_delivery_queue",
+            ),
+            # The sweep: claims of workers that died.
+            models.Index(
+                fields=["sending_at"],
+                condition=Q(delivery_state="sending"),
+                name="letter_sending",
+            ),
+            # The daily cap: what a recipient was sent today.
+            models.Index(
+                fields=["action", "recipient", "sent_at"],
+                condition=Q(delivery_state="sent"),
+                name="letter_sent_by_day",
             ),
         ]
         constraints = [
@@ -318,6 +352,10 @@ class Letter(models.Model):
                 name="letter_queued_has_time",
             ),
             models.CheckConstraint(
+                condition=~Q(delivery_state="sending") | Q(sending_at__isnull=False),
+                name="letter_sending_has_time",
+            ),
+            models.CheckConstraint(
                 condition=~Q(delivery_state="sent") | Q(sent_at__isnull=False),
                 name="letter_sent_has_time",
             ),
@@ -341,3 +379,76 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.recipient_id}"
+
+
+class LetterDigest(models.Model):
+    """Digest mode: one email to a recipient for a day, holding that day's
+    count and every letter in it (its letters point here). Delivered at most
+    once, fenced by its claim like a letter."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    action = models.ForeignKey(
+        Petition,
+        on_delete=models.PROTECT,
+        related_name="letter_digests",
+        verbose_name=_("letter action"),
+    )
+    recipient = models.ForeignKey(
+        Recipient,
+        on_delete=models.PROTECT,
+        related_name="digests",
+        verbose_name=_("recipient"),
+    )
+    day = models.DateField(_("day"))
+    letter_count = models.PositiveIntegerField(_("letters"), default=0)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("made at"), default=timezone.now)
+    sending_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    failure = models.CharField(_("failure"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("letter digest")
+        verbose_name_plural = _("letter digests")
+        indexes = [
+            models.Index(
+                fields=["sending_at"],
+                condition=Q(state="sending"),
+                name="letter_digest_sending",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(state="queued"),
+                name="letter_digest_queued",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "recipient", "day"],
+                name="one_letter_digest_per_day",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sending") | Q(sending_at__isnull=False),
+                name="letter_digest_sending_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False),
+                name="letter_digest_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="failed") | Q(failed_at__isnull=False),
+                name="letter_digest_failed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.letter_count} to {self.recipient_id}"

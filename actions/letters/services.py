@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actions.core.enqueue import enqueue_on_commit
 from actions.letters import text
 from actions.letters.models import (
     CountryRecipient,
@@ -22,6 +23,8 @@ from actions.models import Petition, Signature
 from actions.suppressions import services as suppressions
 
 Mode = LetterSettings.RecipientMode
+Delivery = LetterSettings.DeliveryMode
+SEND_LETTERS = "actions.tasks.send_letter_batch"
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,21 @@ def letters_confirmed(*, signature: Signature) -> int:
 
 
 def _queue(letters: QuerySet[Letter]) -> int:
+    """Queue the waiting letters that may go; individual-mode ones start
+    going once committed (digest mode's wait for their hour)."""
+    queued = _queue_only(letters)
+    if (
+        queued
+        and letters.filter(
+            delivery_state=Letter.Delivery.QUEUED,
+            action__letter_settings__delivery_mode=Delivery.INDIVIDUAL,
+        ).exists()
+    ):
+        enqueue_on_commit(SEND_LETTERS)
+    return queued
+
+
+def _queue_only(letters: QuerySet[Letter]) -> int:
     return letters.filter(
         delivery_state=Letter.Delivery.WAITING,
         moderation_state__in=[Letter.Moderation.NOT_NEEDED, Letter.Moderation.APPROVED],
@@ -318,7 +336,8 @@ def erase_letters(*, signature_ids: Iterable[int]) -> int:
         rejected_at=now,
         delivery_state=Letter.Delivery.REJECTED,
     )
-    unsent = [Letter.Delivery.WAITING, Letter.Delivery.QUEUED]
+    # A claimed letter too: its sent mark then finds it no longer claimed.
+    unsent = [Letter.Delivery.WAITING, Letter.Delivery.QUEUED, Letter.Delivery.SENDING]
     letters.filter(delivery_state__in=unsent).update(
         delivery_state=Letter.Delivery.FAILED, failed_at=now
     )

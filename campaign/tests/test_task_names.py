@@ -37,6 +37,10 @@ NAMES_IN_QUEUES = {
     "actions.tasks.commit_receipt_roots",
     # A signing of a known address, finished after the response.
     "actions.tasks.sign_again",
+    # Letters' delivery (their own names from the start).
+    "actions.tasks.send_letter_batch",
+    "actions.tasks.send_letter_digest",
+    "actions.tasks.run_letters",
 }
 OURS = ("actions.", "statements.", "campaign.", "staff.")
 

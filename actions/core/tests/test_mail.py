@@ -12,8 +12,9 @@ from django.core import mail
 from django.core.mail import mailers
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
+from actions.core.bulk import transport
 from actions.core.mail import Message, MessageWriter, prebuilt
-from actions.followups import rendering, transport
+from actions.followups import rendering
 from actions.followups.tests.factories import make_follow_up
 from actions.outbox.messages import build_message
 from actions.outbox.models import OutboundEmail
@@ -93,7 +94,11 @@ def test_a_follow_up_is_the_same_email_over_raw_smtp_and_through_a_backend(
     with smtp_server(box) as port:
         settings.MAILERS = smtp_mailers(port)
         with transport.open_transport() as smtp:
-            smtp.send(to="ada@example.org", email=email, mark=transport.Unmarked())
+            smtp.send(
+                to="ada@example.org",
+                message=rendering.as_message(email),
+                mark=transport.Unmarked(),
+            )
 
     through_backend = rendering.django_message(email, to="ada@example.org")
 

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from actions.core.bulk import marks
 from actions.followups import previews, sending, services, withdrawals
 from actions.followups.models import FollowUp, FollowUpDelivery
 from actions.followups.tests.factories import make_follow_up, make_recipient
@@ -310,16 +311,16 @@ def test_the_commit_is_corked_only_on_postgresql_over_tcp_on_linux(petition, mai
 
     used = _mark_used(follow_up)
 
-    assert used == ("_PipelinedMark" if on_tcp else "_AutocommitMark")
+    assert used == ("PipelinedMark" if on_tcp else "AutocommitMark")
 
 
 def test_without_tcp_cork_the_plain_order_sends_each_email_once_committed_first(
     petition, mailbox, monkeypatch
 ):
     """What macOS does: no TCP_CORK, so the commit is awaited, then the dot."""
-    monkeypatch.delattr(sending.socket, "TCP_CORK")
+    monkeypatch.delattr(marks.socket, "TCP_CORK")
     follow_up, people = _sending(petition, readers=3)
-    assert _mark_used(follow_up) == "_AutocommitMark"
+    assert _mark_used(follow_up) == "AutocommitMark"
 
     sent = sending.deliver_batch(sending.claim_batch(follow_up.pk, size=100))
 
@@ -349,7 +350,7 @@ def test_over_a_unix_socket_the_plain_order_sends_each_email_once(
 ):
     follow_up, people = _sending(petition, readers=3)
     if over_a_unix_socket:
-        assert _mark_used(follow_up) == "_AutocommitMark"
+        assert _mark_used(follow_up) == "AutocommitMark"
 
     sent = sending.deliver_batch(sending.claim_batch(follow_up.pk, size=100))
 

@@ -80,8 +80,14 @@ def test_a_supporter_writes_to_their_countrys_embassy_and_confirms(
         _confirm_from_email(client, mailoutbox)
 
     letter.refresh_from_db()
-    assert letter.delivery_state == Letter.Delivery.QUEUED
+    assert letter.delivery_state == Letter.Delivery.SENT  # tasks run in-process
     assert letter.queued_at is not None
+    assert mailoutbox[-1].to == [paris.email]
+    assert (
+        mailoutbox[-1]
+        .extra_headers["Reply-To"]
+        .endswith(f"<{Signature.objects.get().email}>")
+    )
     caches["pages"].clear()  # the statement page is kept a few seconds
     page = client.get(action.statement.get_absolute_url()).content.decode()
     assert re.search(r"1</strong>\s+letter sent\s+to 1 recipient\b", page)

@@ -1,13 +1,15 @@
-"""Driving the mail server one message at a time, for follow-up batches.
+"""Driving the mail server one message at a time, for bulk email (follow-ups
+and letters).
 
 Django's SMTP backend opens and closes the connection; the transaction of each
 message is run here, so that a delivery can be committed as sent between the
-message's data and its end-of-data mark (see actions.followups.sending).
+message's data and its end-of-data mark (see actions.core.bulk.marks).
 """
 
+import email.policy
 import smtplib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -15,8 +17,14 @@ from django.core.mail import mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
-from actions.core.mail import writer
-from actions.followups.rendering import Email, as_message, django_message
+from actions.core.mail import (
+    DOT_AT_LINE_START,
+    Message,
+    PrebuiltMessage,
+    Written,
+    prebuilt,
+    writer,
+)
 
 # smtplib's errors are OSErrors too: a refused login or connection counts as
 # the server being unreachable.
@@ -24,7 +32,8 @@ CONNECTION_ERRORS = (smtplib.SMTPException, OSError)
 
 
 class Cancelled(Exception):
-    """The delivery stopped being this worker's to send (unsubscribed)."""
+    """The delivery stopped being this worker's to send (unsubscribed, taken
+    back by the sweep)."""
 
 
 class Refused(Exception):
@@ -78,10 +87,22 @@ class SmtpTransport:
         self.backend = backend
         self.writer = writer()
 
-    def send(self, *, to: str, email: Email, mark: SentMark) -> None:
+    def send(self, *, to: str, message: Message, mark: SentMark) -> None:
         """Raises Cancelled, Refused or ConnectionLost."""
-        recipient = to if to.isascii() else self.backend.prep_address(to)
-        message = self.writer.write(as_message(email), to=recipient)
+        recipient = self.address(to)
+        self.send_data(
+            to=recipient, data=[self.writer.write(message, to=recipient)], mark=mark
+        )
+
+    def address(self, to: str) -> str:
+        """The recipient's address as the envelope and the To header take it."""
+        return to if to.isascii() else self.backend.prep_address(to)
+
+    def send_data(self, *, to: str, data: Iterable[bytes], mark: SentMark) -> None:
+        """Send a message written in parts (each ending in CRLF), for one too
+        big to hold in memory at once. Raises Cancelled, Refused or
+        ConnectionLost."""
+        recipient = self.address(to)
         try:
             conn = self._connection()
             # Validated ASCII addresses: smtplib's quoting would parse each
@@ -91,7 +112,8 @@ class SmtpTransport:
             )
             _expect(conn, conn.docmd("rcpt", f"TO:<{recipient}>"), {250, 251})
             _expect(conn, conn.docmd("data"), {354})
-            conn.send(message)
+            for part in data:
+                conn.send(DOT_AT_LINE_START.sub(b"..", part))
         except CONNECTION_ERRORS as exc:
             raise ConnectionLost(committed=False) from exc
         if not mark.hold():
@@ -159,13 +181,23 @@ class BackendTransport:
     def __init__(self, backend: BaseEmailBackend) -> None:
         self.backend = backend
 
-    def send(self, *, to: str, email: Email, mark: SentMark) -> None:
+    def send(self, *, to: str, message: Message, mark: SentMark) -> None:
+        self._send(prebuilt(message, to=to), mark=mark)
+
+    def send_data(self, *, to: str, data: Iterable[bytes], mark: SentMark) -> None:
+        # Backends other than SMTP (the console, tests) take a whole message.
+        written = Written(b"".join(data), email.policy.default)
+        subject = str(written["Subject"])
+        content = Message(subject, written.get_content(), "")
+        self._send(PrebuiltMessage(content, to=to, data=written.data), mark=mark)
+
+    def _send(self, message: PrebuiltMessage, *, mark: SentMark) -> None:
         if not mark.hold():
             raise Cancelled
         mark.commit()
         mark.wait()
         try:
-            self.backend.send_messages([django_message(email, to=to)])
+            self.backend.send_messages([message])
         except Exception as exc:  # not the network: retrying cannot help
             raise Refused(0, repr(exc), committed=True) from exc
 
@@ -176,11 +208,44 @@ class BackendTransport:
         pass
 
 
+Transport = SmtpTransport | BackendTransport
+
+
+def send_one(
+    transport: Transport, *, to: str, message: Message, mark: SentMark
+) -> "bool | Refused":
+    """Send one email; if the connection broke first, once more on a new one.
+    True: sent (or it may have arrived: it is never sent again); False: it
+    stopped being this worker's; a Refused: the server refused it. Raises
+    ConnectionLost when the second attempt fails too: the server is down."""
+    try:
+        return _attempt(transport, to=to, message=message, mark=mark)
+    except ConnectionLost:
+        transport.abandon()
+        return _attempt(transport, to=to, message=message, mark=mark)
+
+
+def _attempt(
+    transport: Transport, *, to: str, message: Message, mark: SentMark
+) -> "bool | Refused":
+    try:
+        transport.send(to=to, message=message, mark=mark)
+    except Cancelled:
+        return False
+    except Refused as exc:
+        return exc
+    except ConnectionLost as exc:
+        if not exc.committed:
+            raise
+        transport.abandon()  # it may have arrived, so it is never sent again
+    return True
+
+
 @contextmanager
-def open_transport() -> Iterator["SmtpTransport | BackendTransport"]:
+def open_transport() -> Iterator[Transport]:
     """One mail connection for a batch, closed at the end."""
     backend = mailers.default
-    transport: SmtpTransport | BackendTransport
+    transport: Transport
     if isinstance(backend, SmtpBackend):
         transport = SmtpTransport(backend)
     else:

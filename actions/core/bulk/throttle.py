@@ -1,4 +1,4 @@
-"""The follow-up sending rate, shared by every bulk worker.
+"""The bulk sending rate, shared by every bulk worker (follow-ups and letters).
 
 Each worker reserves time for the emails it is about to send and sleeps until
 its turn: the slots of all workers laid end to end never exceed
@@ -8,12 +8,15 @@ clock) when the broker is Redis, else in this process (development).
 
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import redis
 from django.conf import settings
 
+# The key keeps its first name: workers of the previous release share it.
 PACE_KEY = "campaign:follow-ups:next-slot"
+
 
 # Returns how long the caller waits; the key holds when the next slot starts.
 _RESERVE = """
@@ -33,6 +36,13 @@ def chunk_size() -> int:
     """How many emails to reserve at a time: about a tenth of a second's worth."""
     rate = settings.FOLLOW_UP_RATE
     return max(1, rate // 10) if rate > 0 else settings.FOLLOW_UP_BATCH_SIZE
+
+
+def chunks[T](rows: Sequence[T]) -> Iterator[Sequence[T]]:
+    """The rows in chunks of chunk_size(), for wait_for_turn() each."""
+    size = chunk_size()
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def wait_for_turn(emails: int) -> float:

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from actions.followups import throttle
+from actions.core.bulk import throttle
 
 
 @pytest.fixture(autouse=True)
