@@ -16,6 +16,7 @@ from django_countries import countries
 from actions.dashboard import charts
 from actions.followups import services as followups
 from actions.followups.models import FollowUp, FollowUpDelivery
+from actions.letters import delivery as letter_delivery
 from actions.letters import services as letters
 from actions.models import Petition, Signature
 
@@ -75,7 +76,7 @@ class LetterDashboard:
     per_day: list[tuple[date, int]]
     by_country: list[tuple[str, int]]
     by_recipient: list[tuple[str, int]]
-    bounced: list[letters.BouncedRecipient]
+    bounced: list[letter_delivery.BouncedRecipient]
 
     @property
     def counted(self) -> int:
@@ -110,7 +111,7 @@ def petition_dashboard(
     *, petition: Petition, today: date | None = None
 ) -> PetitionDashboard:
     """The dashboard's figures for a petition; reads only (seven queries,
-    up to seven more for a letter action's letters).
+    up to nine more for a letter action's letters).
 
     Confirmed comes from the counter shards, as the public count does; the
     charts count confirmed signatures, the last DAYS days ending ``today``.
@@ -148,7 +149,7 @@ def _letters(action: Petition, today: date) -> LetterDashboard:
         per_day=[(day, counts.get(day, 0)) for day in _days(first)],
         by_country=_countries(letters.letters_by_country(action.pk)),
         by_recipient=top,
-        bounced=letters.bounced_recipients(action.pk),
+        bounced=letter_delivery.bounced_recipients(action_ids=[action.pk]),
     )
 
 

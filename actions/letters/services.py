@@ -20,7 +20,6 @@ from actions.letters.models import (
     Recipient,
 )
 from actions.models import Petition, Signature
-from actions.suppressions import services as suppressions
 
 Mode = LetterSettings.RecipientMode
 Delivery = LetterSettings.DeliveryMode
@@ -233,6 +232,8 @@ def delivery_states(action_id: int) -> dict[str, int]:
     for delivery, moderation, n in rows:
         held = moderation == Letter.Moderation.HELD
         states["held" if held else delivery] += n
+    # A letter a worker is sending is still queued until it is sent.
+    states[Letter.Delivery.QUEUED] += states.pop(Letter.Delivery.SENDING)
     return states
 
 
@@ -276,33 +277,6 @@ def letters_by_recipient(action_id: int) -> list[tuple[str, int]]:
     counts = dict(rows)
     names = Recipient.objects.in_bulk(list(counts))
     return [(str(names[pk]), n) for pk, n in counts.items()]
-
-
-@dataclass(frozen=True)
-class BouncedRecipient:
-    recipient: Recipient
-    # Letters kept for it (waiting or queued): none is lost by a bounce.
-    waiting: int
-
-
-def bounced_recipients(action_id: int) -> list[BouncedRecipient]:
-    """The action's recipients on the suppression list (their address bounced
-    or complained) that still have letters waiting or queued (two queries)."""
-    unsent = [Letter.Delivery.WAITING, Letter.Delivery.QUEUED]
-    waiting = dict(
-        Letter.objects.filter(action=action_id, delivery_state__in=unsent)
-        .values("recipient")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("recipient", "n")
-    )
-    recipients = Recipient.objects.filter(pk__in=list(waiting)).order_by("name")
-    suppressed = suppressions.suppressed_addresses([r.email for r in recipients])
-    return [
-        BouncedRecipient(recipient=r, waiting=waiting[r.pk])
-        for r in recipients
-        if r.email in suppressed
-    ]
 
 
 def letters_copy(signature_ids: list[int]) -> list[dict[str, object]]:

@@ -1,14 +1,19 @@
 """Writing to one's country's embassy in a real browser: Debian's Chromium,
-driven by Playwright, against the real stack and its SMTP server."""
+driven by Playwright, against the real stack; the letter reaches the test's
+SMTP server from the site's address, the writer in Reply-To."""
+
+import time
+from email.utils import getaddresses, parseaddr
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from actions.letters import demo
 from actions.letters.models import Letter
 from actions.letters.tests.factories import make_letter_action, make_recipient
 from actions.models import Signature
-from actions.tests.integration.stack import confirmation_link
+from actions.tests.integration.stack import confirmation_link, text_body, wait_until
 from actions.tests.integration.test_browser import (
     chromium_page,
     serious_violations,
@@ -49,7 +54,9 @@ def _demo_like_action():
     )
 
 
-def test_a_supporter_writes_to_their_countrys_embassy_and_confirms(stack, mailbox):
+def test_a_supporter_writes_to_their_countrys_embassy_and_it_is_delivered(
+    stack, mailbox
+):
     action = _demo_like_action()
     slug = action.slug
     statement_url = stack.url + action.statement.get_absolute_url()
@@ -77,6 +84,7 @@ def test_a_supporter_writes_to_their_countrys_embassy_and_confirms(stack, mailbo
         page.goto(confirmation_link(email))
         findings["confirm"] = _ids(serious_violations(page))
         page.get_by_role("button", name="Confirm my letter").click()
+        confirmed_at = time.monotonic()
         expect(page.get_by_role("heading", level=1)).to_contain_text(
             "your letter is on its way"
         )
@@ -93,9 +101,28 @@ def test_a_supporter_writes_to_their_countrys_embassy_and_confirms(stack, mailbo
     assert letter.body.endswith(OWN_LINE)
     assert letter.is_edited
     assert letter.moderation_state == Letter.Moderation.NOT_NEEDED
-    # Confirmation queues the letter: delivery starts from here.
-    assert letter.delivery_state in {Letter.Delivery.QUEUED, Letter.Delivery.SENT}
-    assert letter.queued_at is not None
+    assert letter.queued_at is not None  # confirmation queued it
+
+    # The bulk worker delivers it: from the site, the writer in Reply-To.
+    delivered = mailbox.wait_for(EMBASSY, timeout=30)
+    print(f"The letter arrived {time.monotonic() - confirmed_at:.1f} s after")
+    sent_from = parseaddr(delivered["From"])[1]
+    assert sent_from == parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    assert address not in delivered["From"].lower()
+    assert address not in (delivered["Sender"] or "")
+    assert [a for _, a in getaddresses(delivered.get_all("Reply-To"))] == [address]
+    assert "Camille Durand" in delivered["Reply-To"]
+    assert [a for _, a in getaddresses(delivered.get_all("To"))] == [EMBASSY]
+    assert delivered["Subject"] == demo.SUBJECT
+    body = text_body(delivered)
+    assert OWN_LINE in body
+    assert "Camille Durand" in body and "Lyon" in body
+    wait_until(
+        lambda: Letter.objects.get(pk=letter.pk).delivery_state == Letter.Delivery.SENT,
+        timeout=10,
+        message="the letter marked sent",
+    )
+    assert len(mailbox.messages_to(EMBASSY)) == 1
     assert mailbox.messages_to("embassy-berlin@example.org") == []
 
 
