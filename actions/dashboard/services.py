@@ -26,8 +26,28 @@ TOP_SOURCES = 20
 TOP_RECIPIENTS = 20
 
 
+class _PerDayAndCountry:
+    """The charts a petition's signatures and a letter action's letters share:
+    a count per day over DAYS days, and by country."""
+
+    per_day: list[tuple[date, int]]
+    by_country: list[tuple[str, int]]
+
+    @property
+    def in_period(self) -> int:
+        return sum(count for day, count in self.per_day)
+
+    @property
+    def day_chart(self) -> charts.DaySeries:
+        return charts.day_series(self.per_day)
+
+    @property
+    def country_chart(self) -> charts.BarChart:
+        return charts.bar_chart(self.by_country)
+
+
 @dataclass(frozen=True)
-class PetitionDashboard:
+class PetitionDashboard(_PerDayAndCountry):
     petition: Petition
     confirmed: int
     pending: int
@@ -46,18 +66,6 @@ class PetitionDashboard:
         return min(100, self.confirmed * 100 // self.petition.goal)
 
     @property
-    def confirmed_in_period(self) -> int:
-        return sum(count for day, count in self.per_day)
-
-    @property
-    def day_chart(self) -> charts.DaySeries:
-        return charts.day_series(self.per_day)
-
-    @property
-    def country_chart(self) -> charts.BarChart:
-        return charts.bar_chart(self.by_country)
-
-    @property
     def source_chart(self) -> charts.BarChart:
         return charts.bar_chart(self.by_source)
 
@@ -69,7 +77,7 @@ class PetitionDashboard:
 
 
 @dataclass(frozen=True)
-class LetterDashboard:
+class LetterDashboard(_PerDayAndCountry):
     """A letter action's letters: its writers are the signatures above."""
 
     states: dict[str, int]
@@ -77,22 +85,6 @@ class LetterDashboard:
     by_country: list[tuple[str, int]]
     by_recipient: list[tuple[str, int]]
     bounced: list[letter_delivery.BouncedRecipient]
-
-    @property
-    def counted(self) -> int:
-        return self.states["queued"] + self.states["sent"]
-
-    @property
-    def counted_in_period(self) -> int:
-        return sum(count for day, count in self.per_day)
-
-    @property
-    def day_chart(self) -> charts.DaySeries:
-        return charts.day_series(self.per_day)
-
-    @property
-    def country_chart(self) -> charts.BarChart:
-        return charts.bar_chart(self.by_country)
 
     @property
     def recipient_chart(self) -> charts.BarChart:

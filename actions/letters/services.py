@@ -4,6 +4,7 @@ letters with their signature, and what confirmation and moderation change."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, QuerySet
@@ -253,30 +254,26 @@ def letters_per_day(action_id: int, *, since: datetime) -> dict[date, int]:
 
 def letters_by_country(action_id: int) -> dict[str, int]:
     """An action's counted letters by their writers' country, most first."""
-    rows = (
-        Letter.objects.counted()
-        .filter(action=action_id)
-        .values("signature__country")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "signature__country")
-        .values_list("signature__country", "n")
-    )
-    return dict(rows)
+    return _counted_by(action_id, "signature__country")
 
 
 def letters_by_recipient(action_id: int) -> list[tuple[str, int]]:
     """An action's counted letters by recipient (their name), most first."""
+    counts = _counted_by(action_id, "recipient")
+    names = Recipient.objects.in_bulk(list(counts))
+    return [(str(names[pk]), n) for pk, n in counts.items()]
+
+
+def _counted_by(action_id: int, field: str) -> dict[Any, int]:
     rows = (
         Letter.objects.counted()
         .filter(action=action_id)
-        .values("recipient")
+        .values(field)
         .annotate(n=Count("pk"))
-        .order_by("-n", "recipient")
-        .values_list("recipient", "n")
+        .order_by("-n", field)
+        .values_list(field, "n")
     )
-    counts = dict(rows)
-    names = Recipient.objects.in_bulk(list(counts))
-    return [(str(names[pk]), n) for pk, n in counts.items()]
+    return dict(rows)
 
 
 def letters_copy(signature_ids: list[int]) -> list[dict[str, object]]:

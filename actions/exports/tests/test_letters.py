@@ -13,7 +13,11 @@ from actions.exports.models import SignatureExport
 from actions.exports.services import SENSITIVE_REFUSAL
 from actions.exports.tests.expected import HEADERS, read_csv, read_xlsx
 from actions.letters.models import Letter
-from actions.letters.tests.factories import make_letter_action, make_recipient
+from actions.letters.tests.factories import (
+    make_letter_action,
+    make_letters,
+    make_recipient,
+)
 from actions.tests.factories import make_petition, make_signature
 from staff.tests.otp import log_in_verified
 
@@ -40,16 +44,15 @@ def _download(response) -> bytes:
 
 def _writer(action, recipients, *, body: str, **fields) -> None:
     signature = make_signature(action, **fields)
-    for recipient in recipients:
-        Letter.objects.create(
-            signature=signature,
-            action=action,
-            recipient=recipient,
-            subject="Refer the situation",
-            body=body,
-            postal_town="Lyon",
-            is_edited=True,
-        )
+    make_letters(
+        action,
+        recipients,
+        signature=signature,
+        subject="Refer the situation",
+        body=body,
+        postal_town="Lyon",
+        is_edited=True,
+    )
 
 
 @pytest.fixture

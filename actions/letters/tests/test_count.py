@@ -3,8 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from actions.letters.models import Letter
-from actions.letters.tests.factories import make_letter_action, make_recipient
+from actions.letters.tests.factories import (
+    make_letter_action,
+    make_letters,
+    make_recipient,
+)
 from actions.models import Petition
 from actions.services import confirm_signature
 from actions.tests.factories import make_petition, make_signature
@@ -21,16 +24,8 @@ def _count(client, action: Petition):
 
 
 def _writer(action: Petition, recipients) -> None:
-    signature = make_signature(action)
-    for recipient in recipients:
-        Letter.objects.create(
-            signature=signature,
-            action=action,
-            recipient=recipient,
-            subject="Refer the situation",
-            body="Dear Ambassador, please refer the situation.",
-        )
-    confirm_signature(signature=signature)
+    letters = make_letters(action, recipients)
+    confirm_signature(signature=letters[0].signature)
 
 
 def test_a_petition_and_a_letter_action_answer_alike(client):

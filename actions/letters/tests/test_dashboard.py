@@ -12,11 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.letters.models import Letter
-from actions.letters.tests.factories import make_letter_action, make_recipient
+from actions.letters.tests.factories import (
+    make_letter_action,
+    make_letters,
+    make_recipient,
+)
 from actions.models import Petition, Signature
 from actions.services import confirm_signature
 from actions.suppressions.services import suppress
 from actions.tests.factories import make_petition, make_signature, make_staff
+from actions.tests.test_dashboard import _table
 from staff.tests.otp import log_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -29,18 +34,7 @@ def _url(action: Petition) -> str:
 def _write(action: Petition, recipients, *, country: str = "FR", **fields) -> Letter:
     """One writer's letters (one per recipient); the first returned."""
     signature = make_signature(action, country=country)
-    letters = [
-        Letter.objects.create(
-            signature=signature,
-            action=action,
-            recipient=recipient,
-            subject="Refer the situation",
-            body="Dear Ambassador, please refer the situation.",
-            **fields,
-        )
-        for recipient in recipients
-    ]
-    return letters[0]
+    return make_letters(action, recipients, signature=signature, **fields)[0]
 
 
 def _confirmed(action: Petition, recipients, *, day, country: str = "FR") -> None:
@@ -49,17 +43,6 @@ def _confirmed(action: Petition, recipients, *, day, country: str = "FR") -> Non
     if day is not None:
         at = datetime.combine(day, time(12), tzinfo=UTC)
         Letter.objects.filter(signature=letter.signature_id).update(queued_at=at)
-
-
-def _dd(content: str, term: str) -> str:
-    return re.search(rf"<dt>{re.escape(term)}</dt>\s*<dd[^>]*>([^<]*)</dd>", content)[1]
-
-
-def _table(content: str, caption: str) -> list[tuple[str, str]]:
-    table = re.search(
-        rf"<caption>{re.escape(caption)}</caption>(.*?)</table>", content, re.S
-    )
-    return re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td>', table.group(1))
 
 
 def test_the_dashboard_shows_letters_per_day_country_recipient_and_state(
