@@ -443,6 +443,8 @@ class Stack:
             "FOLLOW_UP_STALE_SENDING_AFTER": "3",
             "FOLLOW_UP_BATCH_SIZE": "50",
             "FOLLOW_UP_RATE": "200",
+            # Letter digests are made as soon as letters wait, whatever the hour.
+            "LETTER_DIGEST_HOUR": "0",
             "PYTHONUNBUFFERED": "1",
             # As behind a load balancer: requests may say which client they
             # come for (request's client_ip), as a crowd comes from many.
