@@ -274,8 +274,11 @@ def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
     """The confirmed count as JSON; a CDN may serve it for a few seconds."""
     petition = _public_petition(slug)
     count = confirmed_counts([petition.pk])[petition.pk]
+    # Every kind of action answers alike ("petition" names the action's slug
+    # whatever its kind); a letter action adds its letters.
     body: dict[str, object] = {
         "petition": petition.slug,
+        "kind": petition.kind,
         "count": count,
         "goal": petition.goal,
         "state": petition.state,
@@ -284,11 +287,7 @@ def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
     if petition.is_letter:
         # "count" is its confirmed writers; these, the letters they sent.
         counted = letters.letter_counts([petition.pk])[petition.pk]
-        body |= {
-            "kind": petition.kind,
-            "letters": counted.letters,
-            "recipients": counted.recipients,
-        }
+        body |= {"letters": counted.letters, "recipients": counted.recipients}
     response = JsonResponse(body)
     patch_cache_control(
         response,

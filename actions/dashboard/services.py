@@ -16,15 +16,38 @@ from django_countries import countries
 from actions.dashboard import charts
 from actions.followups import services as followups
 from actions.followups.models import FollowUp, FollowUpDelivery
+from actions.letters import delivery as letter_delivery
+from actions.letters import services as letters
 from actions.models import Petition, Signature
 
 DAYS = 90
 TOP_COUNTRIES = 20
 TOP_SOURCES = 20
+TOP_RECIPIENTS = 20
+
+
+class _PerDayAndCountry:
+    """The charts a petition's signatures and a letter action's letters share:
+    a count per day over DAYS days, and by country."""
+
+    per_day: list[tuple[date, int]]
+    by_country: list[tuple[str, int]]
+
+    @property
+    def in_period(self) -> int:
+        return sum(count for day, count in self.per_day)
+
+    @property
+    def day_chart(self) -> charts.DaySeries:
+        return charts.day_series(self.per_day)
+
+    @property
+    def country_chart(self) -> charts.BarChart:
+        return charts.bar_chart(self.by_country)
 
 
 @dataclass(frozen=True)
-class PetitionDashboard:
+class PetitionDashboard(_PerDayAndCountry):
     petition: Petition
     confirmed: int
     pending: int
@@ -35,22 +58,12 @@ class PetitionDashboard:
     # Confirmed signatures per version of the text (None: before versions).
     by_version: list[tuple[int | None, int]]
     follow_ups: list["FollowUpProgress"]
+    # A letter action's letters; None for a petition.
+    letters: "LetterDashboard | None" = None
 
     @property
     def goal_percent(self) -> int:
         return min(100, self.confirmed * 100 // self.petition.goal)
-
-    @property
-    def confirmed_in_period(self) -> int:
-        return sum(count for day, count in self.per_day)
-
-    @property
-    def day_chart(self) -> charts.DaySeries:
-        return charts.day_series(self.per_day)
-
-    @property
-    def country_chart(self) -> charts.BarChart:
-        return charts.bar_chart(self.by_country)
 
     @property
     def source_chart(self) -> charts.BarChart:
@@ -64,6 +77,21 @@ class PetitionDashboard:
 
 
 @dataclass(frozen=True)
+class LetterDashboard(_PerDayAndCountry):
+    """A letter action's letters: its writers are the signatures above."""
+
+    states: dict[str, int]
+    per_day: list[tuple[date, int]]
+    by_country: list[tuple[str, int]]
+    by_recipient: list[tuple[str, int]]
+    bounced: list[letter_delivery.BouncedRecipient]
+
+    @property
+    def recipient_chart(self) -> charts.BarChart:
+        return charts.bar_chart(self.by_recipient)
+
+
+@dataclass(frozen=True)
 class FollowUpProgress:
     follow_up: FollowUp
     queued: int
@@ -74,7 +102,8 @@ class FollowUpProgress:
 def petition_dashboard(
     *, petition: Petition, today: date | None = None
 ) -> PetitionDashboard:
-    """The dashboard's figures for a petition; reads only (seven queries).
+    """The dashboard's figures for a petition; reads only (seven queries,
+    up to nine more for a letter action's letters).
 
     Confirmed comes from the counter shards, as the public count does; the
     charts count confirmed signatures, the last DAYS days ending ``today``.
@@ -83,16 +112,36 @@ def petition_dashboard(
     confirmed = signatures.filter(state=Signature.State.CONFIRMED)
     by_country = _grouped(confirmed, "country")
     uncounted, by_version = _states_and_versions(signatures)
+    today = today or timezone.localdate()
     return PetitionDashboard(
         petition=petition,
         confirmed=petition.confirmed_count(),
         pending=uncounted.get(Signature.State.PENDING, 0),
         suspect=uncounted.get(Signature.State.SUSPECT, 0),
-        per_day=_per_day(confirmed, today or timezone.localdate()),
+        per_day=_per_day(confirmed, today),
         by_country=_countries(by_country),
         by_source=_sources(confirmed, total=sum(by_country.values())),
         by_version=by_version,
         follow_ups=_follow_ups(petition),
+        letters=_letters(petition, today) if petition.is_letter else None,
+    )
+
+
+def _letters(action: Petition, today: date) -> LetterDashboard:
+    """A letter action's letters: by state; those counted (queued or sent)
+    per day, by writers' country and by recipient; bounced recipients."""
+    first = _first_day(today)
+    counts = letters.letters_per_day(action.pk, since=_start(first))
+    by_recipient = letters.letters_by_recipient(action.pk)
+    top, rest = by_recipient[:TOP_RECIPIENTS], by_recipient[TOP_RECIPIENTS:]
+    if rest:
+        top.append((_("Other recipients"), sum(n for label, n in rest)))
+    return LetterDashboard(
+        states=letters.delivery_states(action.pk),
+        per_day=[(day, counts.get(day, 0)) for day in _days(first)],
+        by_country=_countries(letters.letters_by_country(action.pk)),
+        by_recipient=top,
+        bounced=letter_delivery.bounced_recipients(action_ids=[action.pk]),
     )
 
 
@@ -140,19 +189,29 @@ def _states_and_versions(
     return uncounted, by_version
 
 
+def _first_day(today: date) -> date:
+    return today - timedelta(days=DAYS - 1)
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _days(first: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range(DAYS)]
+
+
 def _per_day(confirmed: QuerySet[Signature], today: date) -> list[tuple[date, int]]:
-    first = today - timedelta(days=DAYS - 1)
-    since = datetime.combine(first, time.min, tzinfo=timezone.get_current_timezone())
+    first = _first_day(today)
     counts = dict(
-        confirmed.filter(confirmed_at__gte=since)
+        confirmed.filter(confirmed_at__gte=_start(first))
         .annotate(day=TruncDate("confirmed_at"))
         .values("day")
         .annotate(n=Count("pk"))
         .order_by()
         .values_list("day", "n")
     )
-    days = (first + timedelta(days=n) for n in range(DAYS))
-    return [(day, counts.get(day, 0)) for day in days]
+    return [(day, counts.get(day, 0)) for day in _days(first)]
 
 
 def _grouped(

@@ -29,7 +29,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from actions.models import Signature
+from actions.models import Petition, Signature
 
 # A cell a spreadsheet may run as a formula gets a quote in front (CSV
 # injection: "=HYPERLINK(...)" as a name would become a live link). Excel,
@@ -156,22 +156,65 @@ COLUMNS = [
 ]
 
 
-def headers() -> list[str]:
-    return [str(column.header) for column in COLUMNS]
+# A letter action's writers export one row per letter (a writer to several
+# recipients has a row for each), their signature's cells first. The letters
+# are reached through the signature (Letter.signature's related name), so
+# exports import nothing of the letters' room.
+LETTER_COLUMNS = [
+    _same(_("recipient"), neutralised("letters__recipient__name")),
+    _same(_("recipient email"), neutralised("letters__recipient__email")),
+    _same(_("subject"), neutralised("letters__subject")),
+    _same(_("letter"), neutralised("letters__body")),
+    _same(_("postal town"), neutralised("letters__postal_town")),
+    Column(_("edited"), _flag("letters__is_edited"), "letters__is_edited"),
+    _same(_("moderation"), "letters__moderation_state"),
+    _same(_("delivery"), "letters__delivery_state"),
+    Column(_("letter sent at (UTC)"), UtcText("letters__sent_at"), "letters__sent_at"),
+]
 
 
-def export_rows(queryset: QuerySet[Signature], *, typed: bool) -> QuerySet:
-    """The queryset's rows as tuples of cells, in the order of COLUMNS."""
-    names = [f"c{i}" for i in range(len(COLUMNS))]
+def is_letter_export(filters: Mapping[str, Any]) -> bool:
+    """Whether an export's filters name a letter action (its writers)."""
+    named = filters.get("petition")
+    return (
+        named is not None
+        and Petition.objects.filter(pk=named, kind=Petition.Kind.LETTER).exists()
+    )
+
+
+def columns_for(filters: Mapping[str, Any]) -> list[Column]:
+    """An export's columns: a letter action's writers get its letters'."""
+    return COLUMNS + LETTER_COLUMNS if is_letter_export(filters) else COLUMNS
+
+
+def headers(columns: list[Column] = COLUMNS) -> list[str]:
+    return [str(column.header) for column in columns]
+
+
+def export_rows(
+    queryset: QuerySet[Signature], *, typed: bool, columns: list[Column] = COLUMNS
+) -> QuerySet:
+    """The queryset's rows as tuples of cells, in the order of the columns."""
+    names = [f"c{i}" for i in range(len(columns))]
     cells = {
         name: F(expr) if isinstance(expr, str) else expr
         for name, expr in zip(
             names,
-            (column.typed if typed else column.text for column in COLUMNS),
+            (column.typed if typed else column.text for column in columns),
             strict=True,
         )
     }
-    return queryset.order_by().annotate(**cells).order_by("pk").values_list(*names)
+    # A writer's letters in the order they were written.
+    order = ["pk", "letters__pk"] if LETTER_COLUMNS[0] in columns else ["pk"]
+    return queryset.order_by().annotate(**cells).order_by(*order).values_list(*names)
+
+
+def count_rows(filters: Mapping[str, Any]) -> int:
+    """How many rows an export with these filters writes."""
+    signatures = filter_signatures(filters)
+    if not is_letter_export(filters):
+        return signatures.count()
+    return export_rows(signatures, typed=False, columns=columns_for(filters)).count()
 
 
 def filter_signatures(filters: Mapping[str, Any]) -> QuerySet[Signature]:

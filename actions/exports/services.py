@@ -20,7 +20,7 @@ from actions.core.enqueue import enqueue
 from actions.core.files import delete_files, failure_reason, save_whole
 from actions.core.tokens import make_download_token, read_download_token
 from actions.exports.models import SignatureExport, export_storage
-from actions.exports.query import filter_signatures
+from actions.exports.query import columns_for, count_rows, filter_signatures
 from actions.exports.writers import (
     XLSX_MAX_ROWS,
     Progress,
@@ -92,7 +92,7 @@ def start_export(
     xlsx = format == SignatureExport.Format.XLSX
     download = via == SignatureExport.Via.DOWNLOAD
     # A COUNT(*) of millions of rows takes a while: only when it decides.
-    rows = filter_signatures(filters).count() if xlsx or download else 0
+    rows = count_rows(filters) if xlsx or download else 0
     if xlsx and rows > XLSX_MAX_ROWS:
         raise TooManyRows(rows)
     background = download and rows > settings.EXPORT_MAX_ROWS_PER_REQUEST
@@ -133,7 +133,10 @@ def stream_csv(export: SignatureExport) -> Iterator[bytes]:
     """
     total = 0
     try:
-        with closing(csv_chunks(filter_signatures(export.filters))) as chunks:
+        chunks = csv_chunks(
+            filter_signatures(export.filters), columns=columns_for(export.filters)
+        )
+        with closing(chunks):
             for data, rows in chunks:
                 total += rows
                 yield data
@@ -153,7 +156,12 @@ def write_export(
     """
     writer = write_xlsx if export.format == SignatureExport.Format.XLSX else write_csv
     try:
-        return writer(filter_signatures(export.filters), file, progress=progress)
+        return writer(
+            filter_signatures(export.filters),
+            file,
+            progress=progress,
+            columns=columns_for(export.filters),
+        )
     except BaseException as exc:
         export.fail(_stopped(None, exc))
         raise

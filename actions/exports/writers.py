@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import ALL_TEMP_FILES
 
-from actions.exports.query import COLUMNS, export_rows, headers
+from actions.exports.query import COLUMNS, Column, export_rows, headers
 from actions.models import Signature
 
 # Excel reads a UTF-8 CSV as UTF-8 only when it starts with a byte-order mark;
@@ -37,7 +37,7 @@ class TooManyRows(Exception):
 
 
 def csv_chunks(
-    queryset: QuerySet[Signature],
+    queryset: QuerySet[Signature], *, columns: list[Column] = COLUMNS
 ) -> Generator[tuple[bytes, int], None, None]:
     """The export as CSV: pieces of about CHUNK_BYTES, each with its row count.
 
@@ -47,21 +47,23 @@ def csv_chunks(
     Python 3.12 leaves a CR inside a cell unquoted).
     """
     if connections[queryset.db].vendor == "postgresql":
-        yield _header("\n"), 0
-        yield from _copied_chunks(queryset)
+        yield _header("\n", columns), 0
+        yield from _copied_chunks(queryset, columns)
     else:
-        yield _header("\r\n"), 0
-        yield from _written_chunks(queryset)
+        yield _header("\r\n", columns), 0
+        yield from _written_chunks(queryset, columns)
 
 
-def _header(lineterminator: str) -> bytes:
+def _header(lineterminator: str, columns: list[Column]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator=lineterminator).writerow(headers())
+    csv.writer(buffer, lineterminator=lineterminator).writerow(headers(columns))
     return (BOM + buffer.getvalue()).encode()
 
 
-def _copied_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]:
-    rows = export_rows(queryset, typed=False)
+def _copied_chunks(
+    queryset: QuerySet[Signature], columns: list[Column]
+) -> Iterator[tuple[bytes, int]]:
+    rows = export_rows(queryset, typed=False, columns=columns)
     sql, params = rows.query.sql_with_params()
     statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
     with transaction.atomic(using=rows.db), connections[rows.db].cursor() as cursor:
@@ -78,11 +80,14 @@ def _copied_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]
                 yield b"".join(pieces), len(pieces)
 
 
-def _written_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]]:
+def _written_chunks(
+    queryset: QuerySet[Signature], columns: list[Column]
+) -> Iterator[tuple[bytes, int]]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     count = 0
-    for row in export_rows(queryset, typed=False).iterator(chunk_size=ITERATOR_CHUNK):
+    rows = export_rows(queryset, typed=False, columns=columns)
+    for row in rows.iterator(chunk_size=ITERATOR_CHUNK):
         writer.writerow(row)
         count += 1
         if buffer.tell() >= CHUNK_BYTES:
@@ -95,11 +100,15 @@ def _written_chunks(queryset: QuerySet[Signature]) -> Iterator[tuple[bytes, int]
 
 
 def write_csv(
-    queryset: QuerySet[Signature], file: BinaryIO, *, progress: Progress | None = None
+    queryset: QuerySet[Signature],
+    file: BinaryIO,
+    *,
+    progress: Progress | None = None,
+    columns: list[Column] = COLUMNS,
 ) -> int:
     """Write the export as CSV to a binary file; the number of rows."""
     total = 0
-    for data, rows in csv_chunks(queryset):
+    for data, rows in csv_chunks(queryset, columns=columns):
         file.write(data)
         total += rows
         if progress and rows:
@@ -112,6 +121,7 @@ def write_xlsx(
     file: BinaryIO | str,
     *,
     progress: Progress | None = None,
+    columns: list[Column] = COLUMNS,
 ) -> int:
     """Write the export as one XLSX sheet; the number of rows.
 
@@ -123,12 +133,11 @@ def write_xlsx(
     sheet = workbook.create_sheet(title=gettext("Signatures"))
     # Written with the sheet's top, before any row: set first.
     sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet))
+    sheet.append(_header_cells(sheet, columns))
     total = 0
+    rows = export_rows(queryset, typed=True, columns=columns)
     try:
-        for row in export_rows(queryset, typed=True).iterator(
-            chunk_size=ITERATOR_CHUNK
-        ):
+        for row in rows.iterator(chunk_size=ITERATOR_CHUNK):
             total += 1
             if total > XLSX_MAX_ROWS:
                 raise TooManyRows(total)
@@ -139,17 +148,17 @@ def write_xlsx(
         _discard(sheet)
         raise
     # Written with the sheet's tail, on saving: the filter spans every row.
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{total + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{total + 1}"
     workbook.save(file)
     if progress:
         progress(total)
     return total
 
 
-def _header_cells(sheet: WriteOnlyWorksheet) -> list[Cell]:
+def _header_cells(sheet: WriteOnlyWorksheet, columns: list[Column]) -> list[Cell]:
     bold = Font(bold=True)
     cells = []
-    for header in headers():
+    for header in headers(columns):
         cell = WriteOnlyCell(sheet, value=header)
         cell.font = bold
         cells.append(cell)

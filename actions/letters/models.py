@@ -207,7 +207,8 @@ class CountryRecipient(models.Model):
 
 class LetterQuerySet(models.QuerySet):
     def counted(self) -> "LetterQuerySet":
-        """Letters the public count shows: confirmed, not held nor rejected."""
+        """Letters the public count shows: confirmed, not held nor rejected
+        (a letter a worker is sending counts, as it did queued)."""
         return self.filter(
             delivery_state__in=[
                 Letter.Delivery.QUEUED,

@@ -3,9 +3,12 @@ letters with their signature, and what confirmation and moderation change."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,6 +216,64 @@ def letter_counts(action_ids: Iterable[int]) -> dict[int, LetterCount]:
     for row in rows:
         counts[row["action"]] = LetterCount(row["letters"], row["recipients"])
     return counts
+
+
+def delivery_states(action_id: int) -> dict[str, int]:
+    """How many of an action's letters are in each state, for the dashboard:
+    waiting, held (waiting for moderation), queued, sent, failed and
+    rejected (one query)."""
+    rows = (
+        Letter.objects.filter(action=action_id)
+        .values("delivery_state", "moderation_state")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("delivery_state", "moderation_state", "n")
+    )
+    states = {"held": 0} | dict.fromkeys(Letter.Delivery.values, 0)
+    for delivery, moderation, n in rows:
+        held = moderation == Letter.Moderation.HELD
+        states["held" if held else delivery] += n
+    # A letter a worker is sending is still queued until it is sent.
+    states[Letter.Delivery.QUEUED] += states.pop(Letter.Delivery.SENDING)
+    return states
+
+
+def letters_per_day(action_id: int, *, since: datetime) -> dict[date, int]:
+    """An action's counted letters (queued or sent) by the day they were
+    queued, since then (one query)."""
+    return dict(
+        Letter.objects.counted()
+        .filter(action=action_id, queued_at__gte=since)
+        .annotate(day=TruncDate("queued_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("day", "n")
+    )
+
+
+def letters_by_country(action_id: int) -> dict[str, int]:
+    """An action's counted letters by their writers' country, most first."""
+    return _counted_by(action_id, "signature__country")
+
+
+def letters_by_recipient(action_id: int) -> list[tuple[str, int]]:
+    """An action's counted letters by recipient (their name), most first."""
+    counts = _counted_by(action_id, "recipient")
+    names = Recipient.objects.in_bulk(list(counts))
+    return [(str(names[pk]), n) for pk, n in counts.items()]
+
+
+def _counted_by(action_id: int, field: str) -> dict[Any, int]:
+    rows = (
+        Letter.objects.counted()
+        .filter(action=action_id)
+        .values(field)
+        .annotate(n=Count("pk"))
+        .order_by("-n", field)
+        .values_list(field, "n")
+    )
+    return dict(rows)
 
 
 def letters_copy(signature_ids: list[int]) -> list[dict[str, object]]:

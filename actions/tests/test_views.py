@@ -559,6 +559,7 @@ def test_the_count_endpoint_reports_confirmed_signatures(client, statement):
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {
         "petition": petition.slug,
+        "kind": "petition",
         "count": 1,
         "goal": 250,
         "state": "open",

@@ -2,11 +2,13 @@ from itertools import count
 
 from actions.letters.models import (
     CountryRecipient,
+    Letter,
     LetterAction,
     LetterSettings,
     Recipient,
 )
-from actions.tests.factories import make_target
+from actions.models import Petition, Signature
+from actions.tests.factories import make_signature, make_target
 from statements.models import Statement
 from statements.tests.factories import make_statement
 
@@ -70,3 +72,28 @@ def make_letter_action(
     else:
         letter_settings.recipients.set(recipients or [make_recipient()])
     return action
+
+
+def make_letters(
+    action: Petition,
+    recipients: list[Recipient],
+    *,
+    signature: Signature | None = None,
+    **fields: object,
+) -> list[Letter]:
+    """One writer's letters, one per recipient (a new signature unless
+    given); waiting, as before confirmation, unless ``fields`` say otherwise."""
+    signature = signature or make_signature(action)
+    defaults = {
+        "subject": "Refer the situation to the ICC",
+        "body": MODEL_LETTER,
+    }
+    return [
+        Letter.objects.create(
+            signature=signature,
+            action=action,
+            recipient=recipient,
+            **defaults | fields,
+        )
+        for recipient in recipients
+    ]

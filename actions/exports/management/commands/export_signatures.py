@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from actions.exports import services
 from actions.exports.forms import ExportForm, day_help
 from actions.exports.models import SignatureExport
-from actions.exports.query import filter_signatures
+from actions.exports.query import count_rows
 from actions.exports.writers import TooManyRows
 from actions.models import Signature
 
@@ -147,7 +147,7 @@ class Command(BaseCommand):
         # a bar redrawn as rows go needs the total.
         total = None
         if self.stderr.isatty():
-            total = filter_signatures(export.filters).count()
+            total = count_rows(export.filters)
         bar = ProgressBar(self.stderr, total)
         # mkstemp makes the file readable by its owner only: it holds
         # personal data.
