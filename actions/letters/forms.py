@@ -37,6 +37,19 @@ class LetterFields(forms.Form):
     letter_settings: LetterSettings
     helper: Any  # the signing form's FormHelper
 
+    # Put before a signing form (LetterForm, AtRiskLetterForm), so that
+    # super() here is that form's.
+    def __init__(
+        self, *args: Any, letter_settings: LetterSettings, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._set_up_letter(letter_settings)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        self._clean_letter(self.cleaned_data)
+        return self.cleaned_data
+
     def _set_up_letter(self, letter_settings: LetterSettings) -> None:
         self.letter_settings = letter_settings
         self.fields["subject"].initial = letter_settings.subject
@@ -120,32 +133,12 @@ class LetterFields(forms.Form):
 
 
 class LetterForm(LetterFields, SignatureForm):
-    def __init__(
-        self, *args: Any, letter_settings: LetterSettings, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._set_up_letter(letter_settings)
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        self._clean_letter(cleaned)
-        return cleaned
+    """A letter action's form: the signing form and the letter."""
 
 
 class AtRiskLetterForm(LetterFields, AtRiskSignatureForm):
     """A sensitive letter action's form: the name is optional, as on an
     at-risk petition."""
-
-    def __init__(
-        self, *args: Any, letter_settings: LetterSettings, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._set_up_letter(letter_settings)
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        self._clean_letter(cleaned)
-        return cleaned
 
 
 def letter_form(
