@@ -165,6 +165,21 @@ def test_a_title_with_a_line_break_stays_in_a_one_line_subject(statement):
     assert "Bcc" not in message.message()
 
 
+@pytest.mark.parametrize("kind", list(OutboundEmail.Kind))
+def test_a_subject_keeps_the_title_as_written_not_html_escaped(statement, kind):
+    petition = make_petition(statement, title="Tell the Council's members: ICC & now")
+    signature = make_signature(petition, email="ada@example.org")
+    outbound = OutboundEmail.objects.create(
+        kind=kind, to_email=signature.email, signature=signature
+    )
+
+    message = build_message(outbound)
+
+    if kind != OutboundEmail.Kind.DATA_REQUEST:  # it names the site instead
+        assert "Tell the Council's members: ICC & now" in message.subject
+    assert "&#x27;" not in message.subject and "&amp;" not in message.subject
+
+
 def test_a_name_with_a_line_break_reaches_only_the_signer_over_smtp(petition, settings):
     mailbox = Mailbox()
     signature = make_signature(
