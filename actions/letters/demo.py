@@ -63,8 +63,10 @@ def demo_recipients() -> list[Recipient]:
 
 
 def set_up_demo_letters(action: Petition) -> None:
-    """The action's letter to the Council's members, in digest mode; its demo
-    writers' letters (confirmed signatures) shown as sent, so nothing leaves."""
+    """The action's letter to the Council's members, in individual mode, so a
+    letter written in `make run` prints in the terminal once it is confirmed,
+    like every other email; its demo writers' letters (confirmed signatures)
+    shown as sent, so nothing leaves at start."""
     recipients = demo_recipients()
     settings, _ = LetterSettings.objects.update_or_create(
         action=action,
@@ -75,7 +77,7 @@ def set_up_demo_letters(action: Petition) -> None:
             "min_length": 100,
             "max_length": 3000,
             "recipient_mode": LetterSettings.RecipientMode.FIXED,
-            "delivery_mode": LetterSettings.DeliveryMode.DIGEST,
+            "delivery_mode": LetterSettings.DeliveryMode.INDIVIDUAL,
             "moderation_words": "idiot\nstupid",
             "max_links": 2,
         },

@@ -3,9 +3,12 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 
+from actions.core.tokens import make_confirmation_token
 from actions.letters.models import Letter, Recipient
-from actions.models import Petition, PetitionCounter, Target
+from actions.models import Petition, PetitionCounter, Signature, Target
+from actions.tests.factories import stamp_for
 from statements.models import Quote, Statement, Topic
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +147,42 @@ def test_demo_admin_password_comes_from_the_environment(monkeypatch):
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password("a-long-demo-passphrase")
     assert "ADMIN_PASSWORD" in output
+
+
+def test_a_letter_written_on_the_demo_goes_out_once_confirmed(
+    client, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    """In `make run` (tasks in process, the console's mail) the letters print
+    in the terminal like every other email."""
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    _load_demo()
+    action = Petition.objects.get(kind=Petition.Kind.LETTER)
+    letter = action.letter_settings
+    form = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada.writer@example.org",
+        "country": "FR",
+        "started": stamp_for(action),
+        "subject": letter.subject,
+        "body": letter.body,
+        "postal_town": "Lyon",
+        "website": "",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed = client.post(
+            reverse("actions:sign", kwargs={"slug": action.slug}), form
+        )
+    signature = Signature.objects.get(email="ada.writer@example.org")
+    token = make_confirmation_token(signature.pk)
+    confirm = reverse("actions:confirm", kwargs={"slug": action.slug, "token": token})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm)
+
+    assert signed.status_code == 302
+    letters = [m.message() for m in mailoutbox[1:]]  # after the confirmation
+    assert len(letters) == 15  # one to each member's mission
+    assert {m["Reply-To"] for m in letters} == {"Ada Lovelace <ada.writer@example.org>"}
+    assert all(m["To"].endswith("@example.org") for m in letters)
+    assert all("ada.writer" not in m["From"] for m in letters)
