@@ -40,6 +40,9 @@ class Run:
     notes: list[str] = field(default_factory=list)
     # Addresses the SMTP server answers 550: never delivered, rightly.
     rejected: set[str] = field(default_factory=set)
+    # Email processes that died or lost the database while they may have been
+    # sending: each may leave one email that went but is not marked sent.
+    senders_lost: int = 0
 
 
 # --- Faults: each injects, holds for `seconds`, ends ----------------------
@@ -108,6 +111,7 @@ def pool_kill(run: Run, seconds: float) -> None:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
         time.sleep(seconds / 2)
+    run.senders_lost += killed
     run.notes.append(f"{killed} pool processes SIGKILLed in two rounds")
 
 
@@ -158,6 +162,7 @@ def _kill_and_wait(run: Run, name: str, seconds: float) -> None:
 
 
 def worker_kill(run: Run, seconds: float) -> None:
+    run.senders_lost += len(children(run.processes.pid("worker")))  # die with it
     _kill_and_wait(run, "worker", seconds)
 
 
