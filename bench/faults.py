@@ -343,7 +343,7 @@ def _other_5xx(r: dict) -> str:
 def print_targets(verdicts: list[tuple[str, bool, str]]) -> None:
     print("\nTargets:")
     for text, passed, detail in verdicts:
-        if text.startswith("duplicates"):
+        if text.startswith("duplicates (counted)"):
             print(f"  {text}: {detail}")
             continue
         verdict = "PASS" if passed else "FAIL"
