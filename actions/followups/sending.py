@@ -22,6 +22,7 @@ from actions.core.bulk.transport import (
     SentMark,
     Transport,
     open_transport,
+    retry_delay,
     send_one,
 )
 from actions.core.tokens import make_unsubscribe_token
@@ -32,7 +33,6 @@ from actions.followups.rendering import Email
 logger = logging.getLogger(__name__)
 
 Delivery = FollowUpDelivery.State
-MAX_BACKOFF = 3600
 
 
 @dataclass(frozen=True)
@@ -207,11 +207,10 @@ class _Outcomes:
         error = str(exc)[:1000]
         now = timezone.now()
         if 400 <= exc.code < 500 and row.attempts < settings.FOLLOW_UP_MAX_ATTEMPTS:
-            backoff = min(30 * 2**row.attempts, MAX_BACKOFF)
             rows.update(
                 state=Delivery.QUEUED,
                 sent_at=None,
-                next_attempt_at=now + timedelta(seconds=backoff),
+                next_attempt_at=now + retry_delay(row.attempts),
                 last_error=error,
             )
         else:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from actions.core.bulk import throttle
@@ -29,6 +29,7 @@ from actions.core.bulk.transport import (
     Refused,
     SentMark,
     open_transport,
+    retry_delay,
     send_one,
 )
 from actions.core.enqueue import enqueue
@@ -182,6 +183,7 @@ def _claim(action_id: int, recipient_id: int, *, cap: int, size: int) -> list[in
                 delivery_state=State.QUEUED,
                 digest=None,
             )
+            .filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -290,7 +292,8 @@ class _Outcomes:
     def refused(self, row: Claimed, exc: Refused) -> None:
         """A hard refusal suppresses the recipient's address and keeps the
         letter queued; a temporary one queues it again, up to
-        FOLLOW_UP_MAX_ATTEMPTS; an error of the mail backend fails it."""
+        FOLLOW_UP_MAX_ATTEMPTS, each after a longer wait (retry_delay); an
+        error of the mail backend fails it."""
         held = State.SENT if exc.committed else State.SENDING
         letter = Letter.objects.filter(
             pk=row.pk, delivery_state=held, attempts=row.attempts
@@ -298,8 +301,14 @@ class _Outcomes:
         if exc.code >= 500:
             bounced(email=row.to, description=str(exc), event=f"letter-{row.pk}")
         retry = 400 <= exc.code < 500 and row.attempts < settings.FOLLOW_UP_MAX_ATTEMPTS
-        if exc.code >= 500 or retry:
+        if exc.code >= 500:  # waits until the suppression is lifted
             letter.update(delivery_state=State.QUEUED, sent_at=None)
+        elif retry:
+            letter.update(
+                delivery_state=State.QUEUED,
+                sent_at=None,
+                next_attempt_at=timezone.now() + retry_delay(row.attempts),
+            )
         else:
             letter.update(
                 delivery_state=State.FAILED,

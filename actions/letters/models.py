@@ -283,6 +283,8 @@ class Letter(models.Model):
         default=Delivery.WAITING,
     )
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    # After a refusal for now (4xx), not sent again before this time.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     sending_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)

@@ -11,6 +11,7 @@ import smtplib
 import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Protocol
 
 from django.core.mail import mailers
@@ -42,6 +43,18 @@ class Refused(Exception):
     def __init__(self, code: int, reply: str, *, committed: bool) -> None:
         super().__init__(f"{code} {reply}")
         self.code, self.reply, self.committed = code, reply, committed
+
+
+# The longest wait before trying a bulk email refused for now again.
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a bulk email the server refused for now (4xx: greylisting, a
+    full mailbox, a rate limit) waits before its next try, after ``attempts``
+    tries: one minute after the first, then twice as long each time, at most
+    an hour. Trying again at once would spend its tries in seconds."""
+    return min(timedelta(seconds=30 * 2**attempts), MAX_RETRY_DELAY)
 
 
 class ConnectionLost(Exception):

@@ -172,6 +172,46 @@ def test_a_bounced_recipients_letters_wait_and_go_once_it_is_lifted(
     assert delivery.bounced_recipients(action_ids=[action.pk]) == []
 
 
+class GreylistingMailbox(Mailbox):
+    greylisting = True
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.greylisting and address == "grey@example.org":
+            return "451 4.7.1 Greylisted, please try again later"
+        return await super().handle_RCPT(
+            server, session, envelope, address, rcpt_options
+        )
+
+
+def test_a_greylisted_letter_waits_before_its_next_try_and_then_goes(settings):
+    box = GreylistingMailbox()
+    embassy = make_recipient(email="grey@example.org")
+    action = make_letter_action(recipients=[embassy])
+    _queued(action, embassy, 2)
+    waiting = Letter.objects.filter(recipient=embassy)
+    with smtp_server(box) as port:
+        settings.MAILERS = smtp_mailers(port)
+        # Workers come back at once, as often as a letter may be tried.
+        for _ in range(settings.FOLLOW_UP_MAX_ATTEMPTS + 1):
+            delivery.send_batch(chain=False)
+
+        # Tried once, then left to wait: not spent in seconds, not failed.
+        assert set(waiting.values_list("delivery_state", flat=True)) == {State.QUEUED}
+        assert set(waiting.values_list("attempts", flat=True)) == {1}
+        assert all(
+            at > timezone.now()
+            for at in waiting.values_list("next_attempt_at", flat=True)
+        )
+
+        box.greylisting = False
+        waiting.update(next_attempt_at=timezone.now())  # the wait is over
+        while delivery.send_batch(chain=False):
+            pass
+
+    assert [tos for _, tos, _ in box.envelopes] == [[embassy.email]] * 2
+    assert set(waiting.values_list("delivery_state", flat=True)) == {State.SENT}
+
+
 def test_the_sweep_puts_back_a_dead_workers_letters_and_fences_it_off(
     mailoutbox, settings
 ):
