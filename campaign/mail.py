@@ -16,7 +16,9 @@ class ReadableConsoleBackend(EmailBackend):
         parsed = message.message()
         plain = parsed.get_body(preferencelist=("plain",))
         text = plain.get_content() if plain is not None else ""
+        # A letter's writer is in Reply-To: where the target's answer goes.
+        reply_to = f"Reply-To: {parsed['Reply-To']}\n" if parsed["Reply-To"] else ""
         self.stream.write(
-            f"From: {parsed['From']}\nTo: {parsed['To']}\n"
+            f"From: {parsed['From']}\nTo: {parsed['To']}\n{reply_to}"
             f"Subject: {parsed['Subject']}\n\n{text}\n{'-' * 79}\n"
         )
