@@ -23,6 +23,10 @@ BIN = ROOT / ".venv" / "bin"
 if not BIN.exists():
     BIN = Path(sys.executable).parent
 
+sys.path.insert(0, str(ROOT))
+# The Procfile as make stack reads it: one reading for both.
+from campaign.supervise import read_procfile as procfile  # noqa: E402
+
 PG_SETTINGS = [
     "shared_buffers",
     "synchronous_commit",
@@ -128,15 +132,6 @@ def seed(env: dict[str, str], logfile: Path) -> dict[str, str]:
     if output.returncode:
         sys.exit(f"Seeding failed, see {logfile}")
     return json.loads(output.stdout.strip().splitlines()[-1])
-
-
-def procfile(path: Path) -> dict[str, str]:
-    entries = {}
-    for line in path.read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() and not name.startswith("#"):
-            entries[name.strip()] = command.strip()
-    return entries
 
 
 def stop(procs: dict[str, subprocess.Popen]) -> None:
