@@ -82,6 +82,9 @@ SITE_URL = SITE_URL.rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Campaign")
 
 INSTALLED_APPS = [
+    # Before the admin, as it requires: per-language columns for what
+    # campaigners write (see campaign/translation.py and docs/languages.md).
+    "modeltranslation",
     "campaign.apps.CampaignAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -124,6 +127,10 @@ MIDDLEWARE = [
     "campaign.csp.NonceMiddleware",
     "actions.abuse.stamp.FormStampMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language from its URL prefix (/fr/...), English without one;
+    # the admin's from the staff member's browser (campaign.locale).
+    "django.middleware.locale.LocaleMiddleware",
+    "campaign.locale.AdminLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -231,9 +238,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": _VALIDATORS + "NumericPasswordValidator"},
 ]
 
+# The original language: what campaigners write first, what the public URLs
+# without a prefix serve, and what a page not yet translated falls back to.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# Adding one: docs/languages.md (three steps).
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("ar", _("Arabic")),
+    ("my", _("Burmese")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# django-modeltranslation: one column per language for each translated field;
+# an empty one reads as the original's.
+MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
+MODELTRANSLATION_FALLBACK_LANGUAGES = (LANGUAGE_CODE,)
+# Text given without a language (a script, a test, a fixture) is the original.
+MODELTRANSLATION_AUTO_POPULATE = "default"
 # Times are stored in UTC; the admin shows them in this zone, named (an IANA
 # name such as Europe/Berlin). Exports and their date filters stay in UTC.
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -4,7 +4,9 @@ from django.urls import URLResolver, get_resolver
 
 
 def public_url_names() -> set[str]:
-    """Every URL name outside the admin (and the mail provider's webhook)."""
+    """Every URL name outside the admin (and the mail provider's webhook, and
+    the admin's language menu, which sets the staff member's language cookie:
+    public pages take their language from their address alone)."""
 
     def walk(resolver, namespace: str | None) -> set[str]:
         names = set()
@@ -16,4 +18,4 @@ def public_url_names() -> set[str]:
                 names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
         return names
 
-    return walk(get_resolver(), None) - {"mailgun_tracking_webhook"}
+    return walk(get_resolver(), None) - {"mailgun_tracking_webhook", "set_language"}

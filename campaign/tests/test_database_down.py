@@ -37,7 +37,7 @@ def test_signing_while_the_database_is_down_asks_to_sign_again_in_a_minute(
     assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     assert SIGNING_PAGE in page
-    assert '<html lang="en">' in page  # the site's own page, in its language
+    assert '<html lang="en" dir="ltr">' in page  # the site's own page, in its language
     assert not Signature.objects.exists()
 
 

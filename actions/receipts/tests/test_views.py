@@ -159,15 +159,15 @@ def test_other_signatures_get_the_same_page_as_no_signature(
     signature = make_signature(petition, **fields)
     if change is not None:
         change(signature)
-    nobody = make_receipt_token(signature.pk + 1000)
+    token, nobody = make_receipt_token(signature.pk), make_receipt_token(0)
 
-    response = client.get(
-        reverse("actions:receipt", args=[make_receipt_token(signature.pk)])
-    )
+    response = client.get(reverse("actions:receipt", args=[token]))
 
     assert response.status_code == 404
     expected = client.get(reverse("actions:receipt", args=[nobody]))
-    assert response.content == expected.content
+    # Alike but for the page's own address (in its language links).
+    page = response.content.decode().replace(token, "TOKEN")
+    assert page == expected.content.decode().replace(nobody, "TOKEN")
 
 
 def _receipt(client, signature) -> str:
