@@ -7,6 +7,8 @@
 #              (`make -k lint` runs every check even when one fails)
 # make format - apply ruff format, ruff's fixes and django-upgrade's rewrites
 # make faults - the fault suite (bench/faults.py; FAULTS_ARGS="--short --only redis-kill")
+# make messages - update every language's catalogue from the code, then compile them
+#              (needs GNU gettext; docs/languages.md)
 
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +18,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
 .PHONY: run test test-all stack lint lint-pins lint-ruff lint-format lint-django lint-imports \
-	lint-templates typecheck format bench faults clean
+	lint-templates typecheck format bench faults clean messages
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed (see .python-version)"'
@@ -34,6 +36,14 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/pytest
+
+# The catalogues (locale/<code>/LC_MESSAGES/django.po) and their compiled .mo,
+# which are committed so that `make run` needs no gettext.
+MESSAGE_LANGUAGES := $(shell ls locale 2>/dev/null)
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) \
+		--add-location file -i ".venv/*" -i "bench/*"
+	$(BIN)/python manage.py compilemessages --ignore ".venv"
 
 # Unit, integration and browser tests on PostgreSQL and Redis (what CI runs).
 test-all: $(VENV)/.installed

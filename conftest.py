@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from actions.abuse import blocklist
@@ -49,6 +50,15 @@ def _fresh_caches():
     for alias in settings.CACHES:
         caches[alias].clear()
     blocklist.forget()
+
+
+@pytest.fixture(autouse=True)
+def _original_language():
+    """Each test starts in the original language: a request to /fr/ leaves
+    French active in the thread (LocaleMiddleware activates, never resets)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

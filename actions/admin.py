@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from actions import lifecycle
 from actions.abuse import services as abuse_services
@@ -22,7 +23,7 @@ from actions.exports.services import may_export
 from actions.forms import PetitionAdminForm
 from actions.models import Petition, Signature, Target
 from actions.revisions.services import record_revisions
-from staff.admin_base import ReadOnlyAdmin
+from staff.admin_base import ReadOnlyAdmin, original_fields
 from staff.audit import record_signer_view
 
 # Only superusers change these: sensitive keeps signers out of exports and
@@ -31,13 +32,13 @@ PROTECTION_FIELDS = ["sensitive", "retention_days"]
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(TranslationAdmin):
     list_display = ["name", "description"]
-    search_fields = ["name", "description"]
+    search_fields = original_fields("name", "description")
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(TranslationAdmin):
     list_display = [
         "title",
         "statement",
@@ -50,9 +51,12 @@ class PetitionAdmin(admin.ModelAdmin):
         "dashboard_link",
     ]
     list_filter = ["state", "sensitive"]
-    search_fields = ["title", "demand", "statement__title"]
+    search_fields = [
+        *original_fields("title", "demand"),
+        *(f"statement__{name}" for name in original_fields("title")),
+    ]
     list_select_related = ["statement", "target"]
-    prepopulated_fields = {"slug": ["title"]}
+    prepopulated_fields = {"slug": original_fields("title")}
     autocomplete_fields = ["target"]
     form = PetitionAdminForm
     # States move only by the transitions (buttons and list actions below).

@@ -3,11 +3,13 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
 from django.db import models
 from django.http import HttpRequest
 from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from staff.times import zone_note
@@ -60,3 +62,35 @@ def with_zone_note(help_text: StrOrPromise) -> StrOrPromise:
     if not help_text:
         return zone_note()
     return format_lazy("{} {}", help_text, zone_note())
+
+
+def original_fields(*fields: str) -> list[str]:
+    """The original language's columns of translated fields (modeltranslation
+    names them title_en, ...): what a campaigner writes first, required."""
+    return [f"{field}_{settings.LANGUAGE_CODE}" for field in fields]
+
+
+def original_heading() -> StrOrPromise:
+    """The heading of the fieldset holding the original language's columns."""
+    name = dict(settings.LANGUAGES)[settings.LANGUAGE_CODE]
+    return format_lazy(_("Original ({language})"), language=_(name))
+
+
+def language_fieldsets(*fields: str) -> list[tuple[StrOrPromise, dict[str, Any]]]:
+    """One folded section per other language with its columns of ``fields``,
+    for an admin's fieldsets: empty ones read as the original on the site."""
+    return [
+        (
+            format_lazy(_("In {language}"), language=_(name)),
+            {
+                "fields": [f"{field}_{code}" for field in fields],
+                "classes": ["collapse"],
+                "description": _(
+                    "Left empty, a field shows the original, with a note "
+                    "that this page is not translated yet."
+                ),
+            },
+        )
+        for code, name in settings.LANGUAGES
+        if code != settings.LANGUAGE_CODE
+    ]

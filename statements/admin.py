@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from actions.forms import PetitionAdminForm
 from actions.models import Petition
@@ -16,7 +17,12 @@ from actions.revisions.services import (
     publish_revision,
     record_revisions,
 )
-from staff.admin_base import ZoneNamedTimesAdmin
+from staff.admin_base import (
+    ZoneNamedTimesAdmin,
+    language_fieldsets,
+    original_fields,
+    original_heading,
+)
 from staff.audit import log_state_change
 from staff.times import site_time
 from statements.forms import StatementAdminForm
@@ -25,20 +31,20 @@ from statements.views import render_statement
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(TranslationAdmin):
     list_display = ["name", "kind", "slug"]
     list_filter = ["kind"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
+    search_fields = original_fields("name")
+    prepopulated_fields = {"slug": original_fields("name")}
 
 
-class QuoteInline(admin.StackedInline):
+class QuoteInline(TranslationStackedInline):
     model = Quote
     extra = 0
     fields = [("speaker", "role"), "text", ("is_pull_quote", "position")]
 
 
-class PetitionInline(ZoneNamedTimesAdmin, admin.StackedInline):
+class PetitionInline(ZoneNamedTimesAdmin, TranslationStackedInline):
     model = Petition
     extra = 0
     show_change_link = True
@@ -53,7 +59,7 @@ class PetitionInline(ZoneNamedTimesAdmin, admin.StackedInline):
     form = PetitionAdminForm
     # A petition's state moves only by its transitions (its own admin page).
     readonly_fields = ["state"]
-    prepopulated_fields = {"slug": ["title"]}
+    prepopulated_fields = {"slug": original_fields("title")}
     autocomplete_fields = ["target"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Petition]:
@@ -62,17 +68,27 @@ class PetitionInline(ZoneNamedTimesAdmin, admin.StackedInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
+class StatementAdmin(ZoneNamedTimesAdmin, TranslationAdmin):
     form = StatementAdminForm
     list_display = ["title", "state", "publish_at", "preview_link"]
     list_filter = ["state", "topics", "publish_at"]
-    search_fields = ["title", "standfirst", "body"]
+    search_fields = original_fields("title", "standfirst", "body")
     date_hierarchy = "publish_at"
-    prepopulated_fields = {"slug": ["title"]}
+    prepopulated_fields = {"slug": original_fields("title")}
     filter_horizontal = ["topics"]
     readonly_fields = ["published_at", "archived_at", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "standfirst", "body", "background"]}),
+        (
+            original_heading(),
+            {
+                "fields": [
+                    *original_fields("title"),
+                    "slug",
+                    *original_fields("standfirst", "body", "background"),
+                ]
+            },
+        ),
+        *language_fieldsets("title", "standfirst", "body", "background"),
         (
             _("Publishing"),
             {"fields": ["state", "publish_at", "topics", "is_minor_change"]},

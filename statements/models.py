@@ -121,6 +121,14 @@ class Statement(models.Model):
         """Whether the page can be opened; see StatementQuerySet.visible()."""
         return self.is_public or self.state == self.State.ARCHIVED
 
+    def is_written_in(self, language: str) -> bool:
+        """Whether its title and body are written in this language; if not,
+        the page shows them in the original and says so (fallback)."""
+        return bool(
+            getattr(self, f"title_{language}", None)
+            and getattr(self, f"body_{language}", None)
+        )
+
     @property
     def pull_quote(self) -> "Quote | None":
         return next((q for q in self.quotes.all() if q.is_pull_quote), None)

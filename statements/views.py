@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_safe
 
@@ -71,8 +73,13 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
     """The statement page; also the admin's preview of a draft."""
     petitions = list(statement.petitions.select_related("target"))
     quotes = list(statement.quotes.all())
+    language = translation.get_language()
+    written = statement.is_written_in(language)
     context = {
         "statement": statement,
+        # Not translated yet: the original, its parts marked as in its language.
+        "fallback_language": "" if written else settings.LANGUAGE_CODE,
+        "original_language_name": _(dict(settings.LANGUAGES)[settings.LANGUAGE_CODE]),
         "body_html": render_markdown(statement.body),
         "background_html": render_markdown(statement.background),
         "quotes": quotes,

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationStackedInline
 
 from actions.admin import PetitionAdmin
 from actions.letters import imports, services
@@ -19,7 +20,12 @@ from actions.letters.models import (
     Recipient,
 )
 from actions.models import Petition
-from staff.admin_base import ReadOnlyAdmin
+from staff.admin_base import (
+    ReadOnlyAdmin,
+    language_fieldsets,
+    original_fields,
+    original_heading,
+)
 
 
 class RecipientImportForm(forms.Form):
@@ -80,14 +86,18 @@ class RecipientAdmin(admin.ModelAdmin):
         self.message_user(request, message, messages.SUCCESS)
 
 
-class LetterSettingsInline(admin.StackedInline):
+class LetterSettingsInline(TranslationStackedInline):
     model = LetterSettings
     can_delete = False
     min_num = 1
     max_num = 1
     autocomplete_fields = ["recipients", "fallback_recipient"]
     fieldsets = [
-        (None, {"fields": ["subject", "body", "is_editable"]}),
+        (
+            original_heading(),
+            {"fields": [*original_fields("subject", "body"), "is_editable"]},
+        ),
+        *language_fieldsets("subject", "body"),
         (_("Length"), {"fields": [("min_length", "max_length")]}),
         (
             _("Recipients"),

@@ -5,8 +5,9 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from actions.models import Petition
@@ -18,16 +19,18 @@ class NothingChanged(Exception):
 
 
 def snapshot(petition: Petition) -> dict[str, str]:
-    """The text a signer of this petition sees now."""
+    """The text a signer of this petition sees now, in the original language:
+    the version that binds; translations render it (docs/languages.md)."""
     statement = petition.statement
-    return {
-        "statement_title": statement.title,
-        "standfirst": statement.standfirst,
-        "body": statement.body,
-        "petition_title": petition.title,
-        "target_name": petition.target.name,
-        "demand": petition.demand,
-    }
+    with translation.override(settings.LANGUAGE_CODE):
+        return {
+            "statement_title": statement.title,
+            "standfirst": statement.standfirst,
+            "body": statement.body,
+            "petition_title": petition.title,
+            "target_name": petition.target.name,
+            "demand": petition.demand,
+        }
 
 
 @transaction.atomic

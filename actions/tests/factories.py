@@ -105,9 +105,9 @@ def petition_change_data(petition: Petition, **fields: object) -> dict:
     data = {
         "statement": petition.statement_id,
         "target": petition.target_id,
-        "title": petition.title,
+        "title_en": petition.title,
         "slug": petition.slug,
-        "demand": petition.demand,
+        "demand_en": petition.demand,
         "position": 0,
         "goal": petition.goal,
         "opens_at_0": opens_at.strftime("%Y-%m-%d"),

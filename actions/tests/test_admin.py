@@ -221,7 +221,7 @@ def _protected(**fields: object) -> Petition:
 
 def test_a_campaigner_cannot_lift_a_petitions_protection(client):
     petition = _protected()
-    data = petition_change_data(petition, title="Renamed", retention_days=0)
+    data = petition_change_data(petition, title_en="Renamed", retention_days=0)
     # A ticked box is sent as "on"; an unticked one is not sent at all.
     data.pop("sensitive", None)
     url = reverse("admin:actions_petition_change", args=[petition.pk])
@@ -251,9 +251,9 @@ def test_a_campaigner_cannot_set_protection_on_a_new_petition(client, statement)
     data = {
         "statement": statement.pk,
         "target": target.pk,
-        "title": "New",
+        "title_en": "New",
         "slug": "new",
-        "demand": "Stop it.",
+        "demand_en": "Stop it.",
         "position": 0,
         "goal": 10,
         "opens_at_0": "2026-01-01",

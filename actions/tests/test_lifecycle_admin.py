@@ -72,7 +72,7 @@ def test_the_state_cannot_be_changed_in_the_statement_inline(admin_client, petit
     page = admin_client.get(url)
 
     assert page.status_code == 200
-    assert 'name="petitions-0-title"' in page.text
+    assert 'name="petitions-0-title_en"' in page.text
     assert 'name="petitions-0-state"' not in page.text
 
 
@@ -226,7 +226,7 @@ def test_a_petition_added_with_a_future_opening_time_is_scheduled(
     admin_client, petition
 ):
     data = _times(petition, opens_at=_hours(24)) | {
-        "title": "Refer the situation to the ICC",
+        "title_en": "Refer the situation to the ICC",
         "slug": "refer-to-the-icc",
         "abuse_settings-0-petition": "",
     }

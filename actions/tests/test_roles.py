@@ -258,7 +258,7 @@ def test_a_reports_user_cannot_edit_content(client, world):
 
     edit = client.post(
         reverse("admin:statements_statement_change", args=[statement.pk]),
-        {"title": "Changed", "slug": statement.slug, "state": "draft"},
+        {"title_en": "Changed", "slug": statement.slug, "state": "draft"},
     )
     close = client.post(
         reverse("admin:actions_petition_changelist"),

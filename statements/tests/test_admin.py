@@ -116,11 +116,11 @@ def test_staff_who_may_not_see_statements_get_no_preview(client, draft):
 def _statement_form(statement: Statement, **fields: object) -> dict:
     publish_at = timezone.localtime(statement.publish_at or timezone.now())
     data = {
-        "title": statement.title,
+        "title_en": statement.title,
         "slug": statement.slug,
-        "standfirst": statement.standfirst,
-        "body": statement.body,
-        "background": statement.background,
+        "standfirst_en": statement.standfirst,
+        "body_en": statement.body,
+        "background_en": statement.background,
         "state": statement.state,
         "publish_at_0": publish_at.strftime("%Y-%m-%d"),
         "publish_at_1": publish_at.strftime("%H:%M:%S"),

@@ -205,3 +205,49 @@ def test_link_checkers_and_cdns_can_ask_for_headers_only(client):
 
     assert response.status_code == 200
     assert response.content == b""
+
+
+def test_a_statement_not_yet_translated_shows_the_original_and_says_so(client):
+    statement = make_statement(title="Cancel the visit", body="The body.")
+
+    page = client.get("/fr" + statement.get_absolute_url()).content.decode()
+
+    assert "Cancel the visit" in page
+    assert 'class="alert alert-info not-translated"' in page
+    assert '<div class="body" lang="en">' in page
+
+
+def test_a_translated_statement_is_read_in_its_language_without_a_note(client):
+    statement = make_statement(title="Cancel the visit", body="The body.")
+    statement.title_fr, statement.body_fr = "Annulez la visite", "Le texte."
+    statement.save()
+    url = statement.get_absolute_url()
+
+    page = client.get("/fr" + url).content.decode()
+    english = client.get(url).content.decode()
+
+    assert "Annulez la visite" in page and "Le texte." in page
+    assert "not-translated" not in page
+    assert '<div class="body">' in page
+    assert '<html lang="fr" dir="ltr">' in page
+    assert "Cancel the visit" in english and "not-translated" not in english
+
+
+def test_an_unknown_language_prefix_is_a_404_in_the_original_language(client):
+    statement = make_statement()
+
+    response = client.get("/de" + statement.get_absolute_url())
+
+    assert response.status_code == 404
+    assert '<html lang="en" dir="ltr">' in response.content.decode()
+
+
+def test_an_arabic_page_is_right_to_left_with_alternates_for_each_language(client):
+    statement = make_statement()
+
+    page = client.get("/ar" + statement.get_absolute_url()).content.decode()
+
+    assert '<html lang="ar" dir="rtl">' in page
+    for code in ("en", "fr", "es", "ar", "my"):
+        assert f'hreflang="{code}"' in page
+    assert 'hreflang="x-default"' in page

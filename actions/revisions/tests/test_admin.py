@@ -14,11 +14,11 @@ pytestmark = pytest.mark.django_db
 def _statement_form(statement: Statement, **fields: object) -> dict:
     publish_at = timezone.localtime(statement.publish_at)
     data = {
-        "title": statement.title,
+        "title_en": statement.title,
         "slug": statement.slug,
-        "standfirst": statement.standfirst,
-        "body": statement.body,
-        "background": statement.background,
+        "standfirst_en": statement.standfirst,
+        "body_en": statement.body,
+        "background_en": statement.background,
         "state": statement.state,
         "publish_at_0": publish_at.strftime("%Y-%m-%d"),
         "publish_at_1": publish_at.strftime("%H:%M:%S"),
@@ -55,7 +55,7 @@ def test_saving_a_statement_keeps_a_first_version_of_its_petitions(
 def test_a_change_to_a_signed_statement_publishes_a_new_version(admin_client, petition):
     _signed(petition)
 
-    response = _save(admin_client, petition.statement, body="A **new** body.")
+    response = _save(admin_client, petition.statement, body_en="A **new** body.")
 
     petition.refresh_from_db()
     assert petition.current_revision.number == 2
@@ -69,7 +69,7 @@ def test_a_change_to_a_signed_statement_publishes_a_new_version(admin_client, pe
 def test_a_typo_fix_marked_minor_is_kept_as_a_minor_version(admin_client, petition):
     _signed(petition)
 
-    _save(admin_client, petition.statement, body="Fixed.", is_minor_change="on")
+    _save(admin_client, petition.statement, body_en="Fixed.", is_minor_change="on")
 
     petition.refresh_from_db()
     assert (petition.current_revision.number, petition.current_revision.is_minor) == (
@@ -108,7 +108,7 @@ def test_a_change_to_a_signed_petitions_demand_publishes_a_new_version(
     _signed(petition)
     url = reverse("admin:actions_petition_change", args=[petition.pk])
 
-    admin_client.post(url, petition_change_data(petition, demand="Stop the visit."))
+    admin_client.post(url, petition_change_data(petition, demand_en="Stop the visit."))
 
     petition.refresh_from_db()
     assert petition.current_revision.number == 2

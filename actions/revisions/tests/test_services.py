@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from actions.consent.services import updates_wording
 from actions.models import Petition, Signature
@@ -143,3 +144,16 @@ def test_signing_a_versioned_petition_still_takes_one_statement_on_postgresql(
     assert Signature.objects.get(pk=signature.pk).revision_id == (
         loaded.current_revision_id
     )
+
+
+def test_a_version_keeps_the_original_text_whatever_language_is_active(petition):
+    statement = petition.statement
+    statement.body_fr, petition.demand_fr = "Le texte.", "Annulez la visite."
+    statement.save()
+    petition.save()
+
+    with translation.override("fr"):
+        revision = publish_revision(petition=petition)
+
+    assert revision.body == statement.body_en
+    assert revision.demand == petition.demand_en

@@ -6,9 +6,11 @@ The quotes are invented for the demo and attributed to a fictional spokesperson
 of a fictional organisation, never to real people.
 """
 
+import json
 import os
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +18,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from modeltranslation.translator import translator
 
 from actions import lifecycle
 from actions.counts import add_to_count
@@ -200,6 +203,33 @@ DEMO_SIGNATURES = {
 DEMO_COUNTRIES = ["KH", "MM", "TH", "MY", "ID", "PH", "GB", "FR", "DE", "US"]
 
 
+# The demo's text in other languages: English text -> its translation, per
+# language (statements/demo_translations/<code>.json). A language without a
+# file shows the original with a note, as a real untranslated page would.
+DEMO_TRANSLATIONS = Path(__file__).resolve().parents[2] / "demo_translations"
+
+
+def translate_demo() -> None:
+    """Fill the other languages' columns of every translated field whose
+    English text the demo's translations know."""
+    for code, _name in settings.LANGUAGES:
+        path = DEMO_TRANSLATIONS / f"{code}.json"
+        if code == settings.LANGUAGE_CODE or not path.exists():
+            continue
+        known = json.loads(path.read_text(encoding="utf-8"))
+        for model in translator.get_registered_models(abstract=False):
+            fields = translator.get_options_for_model(model).fields
+            for row in model._default_manager.all():
+                changed = {
+                    f"{field}_{code}": known[original]
+                    for field in fields
+                    if (original := getattr(row, f"{field}_{settings.LANGUAGE_CODE}"))
+                    in known
+                }
+                if changed:
+                    model._default_manager.filter(pk=row.pk).update(**changed)
+
+
 class Command(BaseCommand):
     help = "Create or refresh the demo statements, petitions and admin user."
 
@@ -236,6 +266,7 @@ class Command(BaseCommand):
         self._signatures(letters)
         set_up_demo_letters(letters)
 
+        translate_demo()
         self._admin_user()
         url = settings.SITE_URL + statement.get_absolute_url()
         self.stdout.write(self.style.SUCCESS(f"Demo statement: {url}"))
