@@ -18,7 +18,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
 .PHONY: run test test-all stack lint lint-pins lint-ruff lint-format lint-django lint-imports \
-	lint-templates typecheck format bench faults clean messages
+	lint-templates typecheck format bench faults clean messages messages-check
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed (see .python-version)"'
@@ -44,6 +44,21 @@ messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) \
 		--add-location file -i ".venv/*" -i "bench/*"
 	$(BIN)/python manage.py compilemessages --ignore ".venv"
+
+# CI: the committed .mo files are the .po files compiled, and the .po files
+# hold every string of the code (nothing but their creation date changes).
+messages-check: $(VENV)/.installed
+	@for po in locale/*/LC_MESSAGES/django.po; do \
+		msgfmt --check -o /tmp/messages-check.mo "$$po" && \
+		cmp -s /tmp/messages-check.mo "$${po%.po}.mo" || \
+		{ echo "$${po%.po}.mo is not $$po compiled: run make messages"; exit 1; }; \
+	done
+	@rm -rf /tmp/messages-check && cp -r locale /tmp/messages-check
+	$(BIN)/python manage.py makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) \
+		--add-location file -i ".venv/*" -i "bench/*" >/dev/null
+	@diff -r -x '*.mo' -I '^"POT-Creation-Date: ' /tmp/messages-check locale; status=$$?; \
+		rm -rf locale && mv /tmp/messages-check locale; \
+		[ $$status -eq 0 ] || { echo "The catalogues miss strings of the code: run make messages"; exit 1; }
 
 # Unit, integration and browser tests on PostgreSQL and Redis (what CI runs).
 test-all: $(VENV)/.installed

@@ -13,7 +13,7 @@ class StatementTranslation(TranslationOptions):
 
 @register(Quote)
 class QuoteTranslation(TranslationOptions):
-    fields = ("role", "text")
+    fields = ("speaker", "role", "text")  # a name, in other scripts too
 
 
 @register(Topic)
