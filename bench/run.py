@@ -60,13 +60,16 @@ RESULTS = BENCH / "results"
 
 # "floor" is the minimal project; the others are the site ("baseline" is its
 # /healthz, the name kept so that older commands and results still read).
-ENDPOINTS = ["floor", "baseline", "statement", "count", "sign"]
+ENDPOINTS = ["floor", "baseline", "statement", "statement_fr", "count", "sign"]
 
 # The issue's targets, as fractions of the floor's requests/s (of /healthz's
 # when the floor is not measured).
 SIGN_MIN_RATIO = 0.07
 SIGN_MAX_P99_MS = 150.0
 STATEMENT_MIN_RATIO = 0.40
+# The statement page with its stylesheet, scripts and images, as transferred
+# (gzip where the server compresses), the share image excluded.
+PAGE_MAX_BYTES = 100 * 1024
 
 
 def parse_args() -> argparse.Namespace:
@@ -198,6 +201,12 @@ def load_endpoint(
         "floor": ("GET floor project", "/healthz"),
         "baseline": ("GET /healthz", "/healthz"),
         "statement": ("GET statement page", f"/statements/{slugs['statement']}/"),
+        # The same page in a language other than the original (issue 10);
+        # needs a commit with languages.
+        "statement_fr": (
+            "GET statement, fr",
+            f"/fr/statements/{slugs['statement']}/",
+        ),
         "count": ("GET count.json", f"/petitions/{slugs['petition']}/count.json"),
         "sign": ("POST signing", f"/petitions/{slugs['petition']}/"),
     }
@@ -224,6 +233,61 @@ def load_endpoint(
     capacity = (os.cpu_count() or 1) * result["seconds"]
     result["others_share"] = round(max(0.0, used["machine_busy"] - ours) / capacity, 3)
     return result
+
+
+def load_path(name: str, slugs: dict[str, str]) -> str:
+    prefix = "/fr" if name == "statement_fr" else ""
+    return f"{prefix}/statements/{slugs['statement']}/"
+
+
+def page_weight(port: int, path: str) -> dict:
+    """What a first visit to the page transfers: the HTML and every
+    stylesheet, script, icon and image it links on this site, each asked for
+    with Accept-Encoding: gzip, headers included. The share image (og:image)
+    is not loaded by a visit, so it is not counted."""
+    import http.client
+    from html.parser import HTMLParser
+
+    def get(url_path: str) -> tuple[int, int]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", url_path, headers={"Accept-Encoding": "gzip"})
+            response = conn.getresponse()
+            body = response.read()
+            headers = sum(len(k) + len(v) + 4 for k, v in response.getheaders())
+            return len(body) + headers, len(body)
+        finally:
+            conn.close()
+
+    class Links(HTMLParser):
+        found: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            attr = dict(attrs)
+            rel = (attr.get("rel") or "").split()
+            url = None
+            if tag == "link" and {"stylesheet", "icon"} & set(rel):
+                url = attr.get("href")
+            elif tag in ("script", "img"):
+                url = attr.get("src")
+            if url and url.startswith("/") and not url.startswith("//"):
+                self.found.append(url)
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path)
+    html = conn.getresponse().read().decode()
+    conn.close()
+    parser = Links()
+    parser.found = []
+    parser.feed(html)
+    parts = {path: get(path)[0]} | {url: get(url)[0] for url in parser.found}
+    total = sum(parts.values())
+    return {
+        "bytes": total,
+        "parts": parts,
+        "target": f"< {PAGE_MAX_BYTES // 1024} KB",
+        "pass": total < PAGE_MAX_BYTES,
+    }
 
 
 def check_signing(
@@ -322,6 +386,8 @@ def measure_site(
             load_end = time.monotonic()
             if name == "sign":
                 check_signing(args, result, sink, env["DATABASE_URL"], tag, load_end)
+            if name.startswith("statement"):
+                result["weight"] = page_weight(port, load_path(name, slugs))
             endpoints[name] = result
     return endpoints
 
@@ -399,7 +465,7 @@ def judge(endpoints: dict[str, dict]) -> dict[str, dict]:
                 and result["errors"] == 0
                 and result["db"]["lost"] == 0
             )
-        if name == "statement":
+        if name in ("statement", "statement_fr"):
             result["target"] = f">= {STATEMENT_MIN_RATIO:.0%} of {against}"
             result["pass"] = (
                 result[key] >= STATEMENT_MIN_RATIO and result["errors"] == 0
@@ -433,6 +499,14 @@ def print_table(run: dict) -> None:
             f"{_percent(result, 'floor_ratio'):>10}{_percent(result, 'ratio'):>11}"
             f"{result['others_share']:>8.0%}  {verdict}"
         )
+    for result in run["endpoints"].values():
+        if "weight" in result:
+            weight = result["weight"]
+            print(
+                f"{result['label']}: {weight['bytes'] / 1024:.1f} KB transferred "
+                f"with {len(weight['parts']) - 1} linked files; {weight['target']}: "
+                f"{'PASS' if weight['pass'] else 'FAIL'}"
+            )
     sign = run["endpoints"].get("sign")
     if sign:
         db, emails = sign["db"], sign["emails"]

@@ -88,6 +88,78 @@ QUOTES = [
 ]
 
 
+# The statement in French, so the bench reads a translated page (issue 10);
+# set only where the model has languages.
+FRENCH = {
+    "title": "Le Premier ministre doit annuler la visite et éviter les gestes vides",
+    "standfirst": (
+        "La première visite officielle d'un chef de gouvernement depuis le coup "
+        "d'État risque de récompenser les généraux. Annulez-la et exigez des actes."
+    ),
+    "body": """\
+Un chef de gouvernement s'apprête à devenir le premier dirigeant à se rendre en
+visite officielle dans un pays dont l'armée a pris le pouvoir par un coup
+d'État. Selon les chercheurs en droits humains, ce voyage risque de récompenser
+les généraux et d'affaiblir le bloc régional, qui tient le chef de la junte à
+l'écart de ses réunions de haut niveau.
+
+La visite a lieu alors que le pays visiteur prend la présidence tournante du
+bloc régional. Son dirigeant devrait user de ce rôle pour **exiger une action
+réelle** : la fin immédiate des violences, l'accès de l'aide humanitaire et
+l'obligation de rendre des comptes, plutôt qu'une séance photo avec les
+responsables.
+
+Depuis le coup d'État, les forces de sécurité ont tué bien plus d'un millier de
+personnes et en ont détenu des milliers d'autres, pour la plupart des
+manifestants pacifiques. Des dirigeants élus ont été jugés à huis clos sur des
+accusations largement considérées comme inventées, et condamnés à de longues
+peines de prison.
+
+La diplomatie régionale seule n'a pas arrêté ces atrocités. Le Conseil de
+sécurité de l'ONU devrait :
+
+1. saisir la Cour pénale internationale de la situation ;
+2. imposer un embargo mondial complet sur les armes ;
+3. adopter des sanctions ciblées contre la direction militaire.
+""",
+    "background": """\
+Le bloc régional a adopté peu après le coup d'État un plan en cinq points : la
+fin des violences, un dialogue entre toutes les parties, l'accès de l'aide, un
+envoyé spécial et la visite d'une délégation. Le plan ne dit rien des droits
+humains ni de l'obligation de rendre des comptes, et il a été peu appliqué.
+
+La présidence du bloc change chaque année entre ses dix membres. Le pays
+visiteur l'a exercée pour la dernière fois il y a dix ans.
+[Lire le plan complet](https://example.org/plan).
+""",
+}
+FRENCH_QUOTES = [
+    "Si le Premier ministre veut vraiment aider, il doit annuler ce voyage et "
+    "entraîner la région vers une action forte plutôt que des gestes vides.",
+    "Le cauchemar continue pour des millions de personnes. Le mois dernier, des "
+    "soldats ont été accusés d'avoir tué et brûlé plus de trente civils, dont "
+    "deux travailleurs humanitaires.",
+    "Le monde ne peut pas compter sur le seul bloc régional. Le Conseil de "
+    "sécurité doit agir.",
+]
+
+
+def translate_to_french(statement: Statement, petition: Petition) -> None:
+    if not hasattr(statement, "title_fr"):
+        return  # a commit from before languages
+    for field, text in FRENCH.items():
+        setattr(statement, f"{field}_fr", text)
+    statement.save()
+    for quote, text in zip(statement.quotes.all(), FRENCH_QUOTES, strict=True):
+        quote.text_fr, quote.role_fr = text, "Directeur adjoint de la recherche"
+        quote.save()
+    petition.title_fr = "Annulez la visite"
+    petition.demand_fr = (
+        "Annulez la visite et entraînez la région vers une action forte."
+    )
+    petition.save()
+
+
 @transaction.atomic
 def seed() -> dict[str, str]:
     now = timezone.now()
@@ -136,6 +208,7 @@ def seed() -> dict[str, str]:
     AbuseSettings.objects.create(
         petition=petition, burst_limit=10**9, sustained_limit=10**9
     )
+    translate_to_french(statement, petition)
     return {
         "statement": STATEMENT_SLUG,
         "petition": PETITION_SLUG,
