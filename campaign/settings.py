@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # sitemap.xml, with each page's language versions (statements/sitemaps.py).
+    "django.contrib.sitemaps",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
@@ -102,6 +104,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "statements",
+    # The public read-only JSON API at /api/v1/.
+    "statements.api",
     "actions",
     # The features of calls to action, each an app of its own (its models,
     # admin, tasks and migrations); see docs/architecture.md.

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from actions.suppressions.views import MailgunTrackingWebhook
 from campaign import views
+from statements import views as statements
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +13,12 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     # The admin's language menu (campaign.locale).
     path("i18n/", include("django.conf.urls.i18n")),
+    # The public JSON API: one address for every language (the lang parameter).
+    path("api/v1/", include("statements.api.urls")),
+    # For crawlers, one each for the whole site.
+    path("sitemap.xml", statements.sitemap, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 # Public pages in each language: English at /statements/..., French at
 # /fr/statements/..., and so on (settings.LANGUAGES). An unknown prefix is a 404.

@@ -1,11 +1,19 @@
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from campaign.readiness import readiness
@@ -38,6 +46,39 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "failed": failed,
     }
     return JsonResponse(body, status=503 if failed else 200)
+
+
+# Pages whose address holds a supporter's token: never crawled, in any language.
+TOKEN_PAGES = [
+    "/petitions/*/confirm/",
+    "/petitions/*/thanks/*/",
+    "/unsubscribe/",
+    "/your-data/*/",
+    "/receipts/*/",
+]
+
+
+@require_safe
+@cache_control(public=True, max_age=3600)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """robots.txt: no admin, no token pages, and where the sitemap is."""
+    prefixes = [""] + [
+        f"/{code}"
+        for code, _name in settings.LANGUAGES
+        if code != settings.LANGUAGE_CODE
+    ]
+    context = {
+        "disallowed": [prefix + page for prefix in prefixes for page in TOKEN_PAGES],
+        "sitemap_url": request.build_absolute_uri(reverse("sitemap")),
+    }
+    return render(request, "robots.txt", context, content_type="text/plain")
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, asked for by browsers and crawlers that ignore the page's
+    icon link: the SVG icon."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

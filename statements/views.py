@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.sitemaps import views as sitemaps
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -12,8 +13,10 @@ from actions.core.forms import clean_source
 from actions.timeline import services as timeline
 from actions.timeline.models import Outcome
 from actions.views import petition_cards
+from statements.feeds import StatementFeed, TopicFeed
 from statements.models import Statement, Topic
 from statements.services import render_markdown
+from statements.sitemaps import SITEMAPS
 
 # Public pages set no cookie and carry nothing personal, so each web process and
 # any CDN in front may serve them for a few seconds: a reload storm costs one
@@ -90,3 +93,16 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
         ),
     }
     return render(request, "statements/statement_detail.html", context)
+
+
+# Atom feeds, in the language of their prefix (statements/feeds.py).
+statement_feed = require_safe(public_headers(public_page(StatementFeed())))
+topic_feed = require_safe(public_headers(public_page(TopicFeed())))
+
+
+@require_safe
+@public_headers
+@public_page
+def sitemap(request: HttpRequest) -> HttpResponse:
+    """sitemap.xml: every public page in every language, with its alternates."""
+    return sitemaps.sitemap(request, sitemaps=SITEMAPS)

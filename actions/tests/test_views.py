@@ -265,6 +265,27 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
         "statements:topic_detail": [
             ("get", reverse("statements:topic_detail", args=[topic.slug]), None)
         ],
+        "statements:feed": [("get", reverse("statements:feed"), None)],
+        "statements:topic_feed": [
+            ("get", reverse("statements:topic_feed", args=[topic.slug]), None)
+        ],
+        "sitemap": [("get", reverse("sitemap"), None)],
+        "robots_txt": [("get", reverse("robots_txt"), None)],
+        "favicon": [("get", reverse("favicon"), None)],
+        "api:statement_list": [
+            ("get", reverse("api:statement_list") + "?lang=fr", None),
+            ("get", reverse("api:statement_list") + "?page=x", None),
+            ("post", reverse("api:statement_list"), {}),
+        ],
+        "api:statement_detail": [
+            (
+                "get",
+                reverse("api:statement_detail", args=[petition.statement.slug]),
+                None,
+            ),
+            ("options", reverse("api:statement_detail", args=["x"]), None),
+        ],
+        "api:openapi": [("get", reverse("api:openapi"), None)],
         "actions:sign": [
             ("get", _url("sign", petition), None),
             ("post", _url("sign", petition), sign_data | {"email": "x"}),

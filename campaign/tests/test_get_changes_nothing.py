@@ -167,6 +167,7 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
             "token": make_confirmation_token(pending.pk),
         },
         "statements/": {"slug": statement.slug},
+        "api/v1/statements/": {"slug": statement.slug},
         "topics/": {"slug": topic.slug},
         "unsubscribe/": {"token": make_unsubscribe_token(reader.pk)},
         "receipts/": {"token": make_receipt_token(thanked.pk)},
