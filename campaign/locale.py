@@ -26,7 +26,7 @@ class AdminLanguageMiddleware:
         if request.path_info.startswith(ADMIN_PREFIXES):
             language = translation.get_language_from_request(request)
             translation.activate(language)
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = language
         return self.get_response(request)
 
 

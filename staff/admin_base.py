@@ -1,6 +1,6 @@
 """Base classes for admins of rows the site writes itself."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -13,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from staff.times import zone_note
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -73,15 +76,15 @@ def original_fields(*fields: str) -> list[str]:
 def original_heading() -> StrOrPromise:
     """The heading of the fieldset holding the original language's columns."""
     name = dict(settings.LANGUAGES)[settings.LANGUAGE_CODE]
-    return format_lazy(_("Original ({language})"), language=_(name))
+    return format_lazy(_("Original ({language})"), language=name)
 
 
-def language_fieldsets(*fields: str) -> list[tuple[StrOrPromise, dict[str, Any]]]:
+def language_fieldsets(*fields: str) -> list[tuple[StrOrPromise | None, "_FieldOpts"]]:
     """One folded section per other language with its columns of ``fields``,
     for an admin's fieldsets: empty ones read as the original on the site."""
     return [
         (
-            format_lazy(_("In {language}"), language=_(name)),
+            format_lazy(_("In {language}"), language=name),
             {
                 "fields": [f"{field}_{code}" for field in fields],
                 "classes": ["collapse"],

@@ -5,7 +5,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_safe
 
@@ -58,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @public_page
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
-    statements = topic.statements.published()
+    statements = Statement.objects.published().filter(topics=topic)
     return _statement_list(
         request, statements, "statements/topic_detail.html", topic=topic
     )
@@ -82,7 +81,7 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
         "statement": statement,
         # Not translated yet: the original, its parts marked as in its language.
         "fallback_language": "" if written else settings.LANGUAGE_CODE,
-        "original_language_name": _(dict(settings.LANGUAGES)[settings.LANGUAGE_CODE]),
+        "original_language_name": dict(settings.LANGUAGES)[settings.LANGUAGE_CODE],
         "body_html": render_markdown(statement.body),
         "background_html": render_markdown(statement.background),
         "quotes": quotes,

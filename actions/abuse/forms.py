@@ -137,7 +137,7 @@ class InvalidateForm(forms.Form):
     preview stamps ``as_of``, and confirming acts on signatures made up to
     then only, so a confirmation never reaches further than its preview."""
 
-    petition = forms.ModelChoiceField(
+    petition: "forms.ModelChoiceField[Petition]" = forms.ModelChoiceField(
         label=_("Petition"), queryset=Petition.objects.order_by("-pk")
     )
     email_domain = forms.CharField(

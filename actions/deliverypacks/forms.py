@@ -8,7 +8,7 @@ from actions.models import Petition
 
 
 class DeliveryPackForm(forms.Form):
-    petition = forms.ModelChoiceField(
+    petition: "forms.ModelChoiceField[Petition]" = forms.ModelChoiceField(
         label=_("Petition"), queryset=Petition.objects.order_by("title")
     )
     include_names = forms.BooleanField(

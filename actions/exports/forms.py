@@ -26,7 +26,7 @@ class ExportForm(forms.Form):
         choices=SignatureExport.Format.choices,
         initial=SignatureExport.Format.CSV,
     )
-    petition = forms.ModelChoiceField(
+    petition: "forms.ModelChoiceField[Petition]" = forms.ModelChoiceField(
         label=_("Petition"),
         queryset=Petition.objects.order_by("title"),
         to_field_name="slug",

@@ -32,7 +32,7 @@ class LetterAction(Petition):
     """A call to action whose supporters write a letter: a petition row of
     kind "letter", with its LetterSettings."""
 
-    objects = LetterActionManager()  # type: ignore[assignment,misc]
+    objects = LetterActionManager()  # type: ignore[misc]
 
     class Meta:
         proxy = True

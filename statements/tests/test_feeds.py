@@ -5,6 +5,8 @@ from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -102,7 +104,9 @@ def test_pages_link_their_feeds_and_the_statement_its_json(client, statement):
     statement_page = client.get(f"/fr/statements/{statement.slug}/").content.decode()
 
     feed = '<link rel="alternate" type="application/atom+xml"'
-    assert f'{feed} title="Statements" href="/fr/feeds/statements.atom">' in home
+    with translation.override("fr"):
+        title = gettext("Statements")
+    assert f'{feed} title="{title}" href="/fr/feeds/statements.atom">' in home
     assert f'href="/fr/topics/{topic.slug}/feed.atom"' in topic_page
     assert (
         '<link rel="alternate" type="application/json" '

@@ -218,7 +218,7 @@ def translate_demo() -> None:
             continue
         known = json.loads(path.read_text(encoding="utf-8"))
         for model in translator.get_registered_models(abstract=False):
-            fields = translator.get_options_for_model(model).fields
+            fields = list(translator.get_options_for_model(model).all_fields)
             for row in model._default_manager.all():
                 changed = {
                     f"{field}_{code}": known[original]
