@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "actions.timeline",
     "actions.receipts",
     "actions.letters",
+    "actions.embed",
     "staff",
 ]
 
