@@ -7,7 +7,7 @@ from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -18,6 +18,7 @@ from actions.abuse import services as abuse_services
 from actions.abuse.admin import AbuseSettingsInline
 from actions.core.canonical import canonical_email
 from actions.dashboard import services as dashboard
+from actions.embed import services as embed
 from actions.exports import views as export_views
 from actions.exports.services import may_export
 from actions.forms import PetitionAdminForm
@@ -60,7 +61,14 @@ class PetitionAdmin(TranslationAdmin):
     autocomplete_fields = ["target"]
     form = PetitionAdminForm
     # States move only by the transitions (buttons and list actions below).
-    readonly_fields = ["state", "opened_at", "closed_at", "delivered_at", "won_at"]
+    readonly_fields = [
+        "state",
+        "opened_at",
+        "closed_at",
+        "delivered_at",
+        "won_at",
+        "embed_snippet",
+    ]
     actions = ["open_selected", "close_selected", "deliver_selected", "win_selected"]
     inlines = [AbuseSettingsInline]
     # Letter actions share the table and have an admin of their own
@@ -111,6 +119,25 @@ class PetitionAdmin(TranslationAdmin):
         url = reverse("admin:actions_signature_changelist")
         query = urlencode({"petition__id__exact": obj.pk})
         return format_html('<a href="{}?{}">{}</a>', url, query, _("List"))
+
+    @admin.display(description=_("embed on a partner's site"))
+    def embed_snippet(self, obj: Petition | None) -> str:
+        """The lines a partner pastes into a page of a site listed above."""
+        if obj is None or obj.pk is None:
+            return _("Save it first: the code to copy appears here.")
+        return format_html(
+            '<textarea readonly rows="3" cols="90" class="vLargeTextField" '
+            'aria-label="{}">{}</textarea><div class="help">{}</div>',
+            _("Code to embed the form"),
+            escape(embed.snippet(obj)),  # shown as text, to copy
+            _(
+                "Partners paste these lines into a page of one of the sites "
+                "listed (or any site, if allowed): the form shows in the "
+                "petition's original language. For another, add its prefix "
+                "to the address, as in /fr/petitions/…/embed/ (es, ar, my "
+                "likewise)."
+            ),
+        )
 
     @admin.display(description=_("dashboard"))
     def dashboard_link(self, obj: Petition) -> str:

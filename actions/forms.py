@@ -210,6 +210,8 @@ class PetitionAdminForm(forms.ModelForm):
             "closes_at",
             "sensitive",
             "retention_days",
+            "embed_origins",
+            "embed_anywhere",
         ]
 
     def clean_retention_days(self) -> int | None:

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from actions.core.origins import validate_origins
+
 # Confirmations spread over this many counter rows per petition, so that a
 # viral petition's confirmations do not queue on one row lock.
 COUNT_SHARDS = 16
@@ -129,6 +131,22 @@ class Petition(CallToAction):
             "Days after the petition closes before its signers' names and "
             "addresses are removed (counts stay). Empty: kept."
         ),
+    )
+
+    # Partners' sites that may show its signing form in a frame (actions.embed).
+    embed_origins = models.TextField(
+        _("sites that may embed it"),
+        blank=True,
+        validators=[validate_origins],
+        help_text=_(
+            "One site per line, like https://partner.example: the sites whose "
+            "pages may show its signing form. Empty: none (unless any site may)."
+        ),
+    )
+    embed_anywhere = models.BooleanField(
+        _("any site may embed it"),
+        default=False,
+        help_text=_("Let any site show its signing form, not only those listed."),
     )
 
     # The version of the text a signature records, loaded with the petition

@@ -4,6 +4,7 @@ supporters reach from their emails, in one namespace ("actions:")."""
 from django.urls import path
 
 from actions import views
+from actions.embed import urls as embed
 from actions.followups import urls as followups
 from actions.privacy import urls as privacy
 from actions.receipts import urls as receipts
@@ -25,4 +26,5 @@ urlpatterns = [
     *privacy.urlpatterns,
     *timeline.urlpatterns,
     *receipts.urlpatterns,
+    *embed.urlpatterns,
 ]

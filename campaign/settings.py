@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "actions.timeline",
     "actions.receipts",
     "actions.letters",
+    "actions.embed",
     "staff",
 ]
 

@@ -307,6 +307,18 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
             ("get", _url("thanks", petition, token=_thanks_token(signer)), None),
         ],
         "actions:count": [("get", _url("count", petition), None)],
+        "actions:embed": [
+            ("get", _url("embed", petition), None),
+            ("post", _url("embed", petition), sign_data | {"email": "x"}),
+            ("post", _url("embed", petition), sign_data | {"email": "e@example.org"}),
+        ],
+        "actions:embed_step": [
+            ("post", _url("embed", petition), sign_data | {"website": "x"}),
+            ("post", _url("embed_step", petition), {"data": "x", "challenge": "y"}),
+        ],
+        "actions:embed_check_email": [
+            ("get", _url("embed_check_email", petition), None)
+        ],
         "actions:unsubscribe": [
             ("get", reverse("actions:unsubscribe", args=[unsubscribe]), None),
             ("post", reverse("actions:unsubscribe", args=[unsubscribe]), {}),
