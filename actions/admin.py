@@ -11,7 +11,6 @@ from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from modeltranslation.admin import TranslationAdmin
 
 from actions import lifecycle
 from actions.abuse import services as abuse_services
@@ -24,7 +23,7 @@ from actions.exports.services import may_export
 from actions.forms import PetitionAdminForm
 from actions.models import Petition, Signature, Target
 from actions.revisions.services import record_revisions
-from staff.admin_base import ReadOnlyAdmin, original_fields
+from staff.admin_base import ReadOnlyAdmin, TranslatedAdmin, original_fields
 from staff.audit import record_signer_view
 
 # Only superusers change these: sensitive keeps signers out of exports and
@@ -33,13 +32,13 @@ PROTECTION_FIELDS = ["sensitive", "retention_days"]
 
 
 @admin.register(Target)
-class TargetAdmin(TranslationAdmin):
+class TargetAdmin(TranslatedAdmin):
     list_display = ["name", "description"]
     search_fields = original_fields("name", "description")
 
 
 @admin.register(Petition)
-class PetitionAdmin(TranslationAdmin):
+class PetitionAdmin(TranslatedAdmin):
     list_display = [
         "title",
         "statement",

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
+from modeltranslation.admin import TranslationAdmin
 
 from staff.times import zone_note
 
@@ -97,3 +98,30 @@ def language_fieldsets(*fields: str) -> list[tuple[StrOrPromise | None, "_FieldO
         for code, name in settings.LANGUAGES
         if code != settings.LANGUAGE_CODE
     ]
+
+
+class TranslatedAdmin(TranslationAdmin):
+    """An admin of a model with translated fields and no fieldsets of its own:
+    the form's fields with the original language's columns in their places,
+    then the read-only fields, then one folded section per other language.
+
+    (modeltranslation's admin would show only the form's fields and drop the
+    read-only ones.)"""
+
+    def get_fieldsets(
+        self, request: HttpRequest, obj: models.Model | None = None
+    ) -> list[tuple[StrOrPromise | None, "_FieldOpts"]]:
+        form_fields = getattr(getattr(self.form, "_meta", None), "fields", None)
+        if self.fieldsets or not form_fields:
+            return list(super().get_fieldsets(request, obj))
+        translated = set(self.trans_opts.all_fields)
+        names = list(
+            dict.fromkeys([*form_fields, *self.get_readonly_fields(request, obj)])
+        )
+        main = [
+            original_fields(name)[0] if name in translated else name for name in names
+        ]
+        return [
+            (None, {"fields": main}),
+            *language_fieldsets(*[name for name in names if name in translated]),
+        ]
