@@ -6,12 +6,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_safe
 
-from actions.core.forms import clean_source
+from actions.core.forms import arrival_source
 from actions.timeline import services as timeline
 from actions.timeline.models import Outcome
 from actions.views import petition_cards
 from statements.models import Statement, Topic
 from statements.services import render_markdown
+from statements.sharing import services as sharing
 
 # Public pages set no cookie and carry nothing personal, so each web process and
 # any CDN in front may serve them for a few seconds: a reload storm costs one
@@ -78,8 +79,7 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
         "quotes": quotes,
         "pull_quote": next((q for q in quotes if q.is_pull_quote), None),
         "topics": list(statement.topics.all()),
-        "cards": petition_cards(
-            petitions, source=clean_source(request.GET.get("source"))
-        ),
+        "cards": petition_cards(petitions, source=arrival_source(request.GET)),
+        "sharing": sharing.page_sharing(statement=statement),
     }
     return render(request, "statements/statement_detail.html", context)

@@ -50,6 +50,7 @@ NOT_SHOWN = {
     "actions:your_data_json",
     "actions:receipt_download",
     "actions:receipt_feed",
+    "sharing:share_image",
 }
 
 
@@ -76,6 +77,7 @@ def _public_urls() -> dict[str, str]:
         "statements:topic_detail": reverse(
             "statements:topic_detail", args=[topic.slug]
         ),
+        "sharing:share_image": reverse("sharing:share_image", args=[statement.slug]),
         "actions:sign": reverse("actions:sign", args=[slug]),
         "actions:check_email": reverse("actions:check_email", args=[slug]),
         "actions:confirm": reverse(
@@ -166,7 +168,7 @@ def test_every_public_page_has_the_headers_and_a_fresh_nonce(stack):
 
     assert problems == {}
     assert violations == []
-    assert scripts == 1  # counts.js; no violation above, so it was allowed
+    assert scripts == 2  # counts.js, share.js; no violation above: allowed
     assert requested and _off_site(requested, site) == []
 
 
