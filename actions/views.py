@@ -13,7 +13,7 @@ from actions import services
 from actions.abuse import challenge, stamp
 from actions.consent import services as consent
 from actions.core.decorators import same_origin_post
-from actions.core.forms import clean_source
+from actions.core.forms import arrival_source
 from actions.core.tokens import make_thanks_token
 from actions.counts import confirmed_counts
 from actions.forms import ResendForm, SignatureForm, signature_form
@@ -25,6 +25,7 @@ from actions.receipts import services as receipts
 from actions.revisions.services import latest_changes
 from actions.timeline import services as timeline
 from campaign.clientip import client_ip
+from statements.sharing import services as sharing
 
 
 def petition_cards(petitions: list[Petition], *, source: str) -> list[dict]:
@@ -116,7 +117,7 @@ def _updates_label() -> str:
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
-    source = clean_source(request.GET.get("source"))
+    source = arrival_source(request.GET)
     settings_ = letters.settings_of([petition.pk]) if petition.is_letter else {}
     form = signing_form(
         petition,
@@ -263,7 +264,10 @@ def thanks(request: HttpRequest, slug: str, token: str = "") -> HttpResponse:
         "is_signer": is_signer,
         "receipt": receipts.thanks_receipt(thanks_token=token) if is_signer else None,
         "next_steps": services.next_steps(petition=petition),
-        "share_url": settings.SITE_URL + petition.statement.get_absolute_url(),
+        "share": sharing.share(
+            url=settings.SITE_URL + petition.statement.get_absolute_url(),
+            text=petition.title,
+        ),
     }
     return render(request, "actions/thanks.html", context)
 

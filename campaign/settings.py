@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "actions.receipts",
     "actions.letters",
     "actions.embed",
+    # Share images, the page's share meta and share links (docs/architecture.md).
+    "statements.sharing",
     "staff",
 ]
 
@@ -228,6 +230,33 @@ CACHES["rows"] = {
 }
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
 COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 5)
+
+# Fonts of the share images (statements.sharing), by the script of the text
+# drawn: the first file that exists is used, then the Latin ones. Debian and
+# Ubuntu ship these in fonts-noto-core and fonts-dejavu-core; a machine with
+# none of them still gets an image in Pillow's own font (Latin only).
+# SHARE_IMAGE_FONTS_LATIN (used for any other script), _ARABIC and _MYANMAR
+# take comma-separated paths, e.g. an organisation's own font first.
+_NOTO = "/usr/share/fonts/truetype/noto/"
+_DEJAVU = "/usr/share/fonts/truetype/dejavu/"
+SHARE_IMAGE_FONTS: dict[str, list[str]] = {
+    "latin": env_list(
+        "SHARE_IMAGE_FONTS_LATIN",
+        [_NOTO + "NotoSans-Bold.ttf", _DEJAVU + "DejaVuSans-Bold.ttf"],
+    ),
+    "arabic": env_list(
+        "SHARE_IMAGE_FONTS_ARABIC",
+        [
+            _NOTO + "NotoNaskhArabic-Bold.ttf",
+            _NOTO + "NotoSansArabic-Bold.ttf",
+            _DEJAVU + "DejaVuSans-Bold.ttf",
+        ],
+    ),
+    "myanmar": env_list(
+        "SHARE_IMAGE_FONTS_MYANMAR",
+        [_NOTO + "NotoSansMyanmar-Bold.ttf", _NOTO + "NotoSerifMyanmar-Bold.ttf"],
+    ),
+}
 
 # django-axes counts failed logins before any other backend checks a password.
 AUTHENTICATION_BACKENDS = [

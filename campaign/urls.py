@@ -25,6 +25,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("actions.urls")),
     path("", include("statements.urls")),
+    path("", include("statements.sharing.urls")),
     prefix_default_language=False,
 )
 

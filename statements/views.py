@@ -8,13 +8,14 @@ from django.utils import translation
 from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_safe
 
-from actions.core.forms import clean_source
+from actions.core.forms import arrival_source
 from actions.timeline import services as timeline
 from actions.timeline.models import Outcome
 from actions.views import petition_cards
 from statements.feeds import StatementFeed, TopicFeed
 from statements.models import Statement, Topic
 from statements.services import render_markdown
+from statements.sharing import services as sharing
 from statements.sitemaps import SITEMAPS
 
 # Public pages set no cookie and carry nothing personal, so each web process and
@@ -87,9 +88,8 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
         "quotes": quotes,
         "pull_quote": next((q for q in quotes if q.is_pull_quote), None),
         "topics": list(statement.topics.all()),
-        "cards": petition_cards(
-            petitions, source=clean_source(request.GET.get("source"))
-        ),
+        "cards": petition_cards(petitions, source=arrival_source(request.GET)),
+        "sharing": sharing.page_sharing(statement=statement),
     }
     return render(request, "statements/statement_detail.html", context)
 

@@ -2,6 +2,7 @@
 country select and the source tag."""
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -59,6 +60,22 @@ class MailboxField(forms.EmailField):
 def clean_source(value: str | None) -> str:
     """A short, safe tag for where a supporter came from (?source=...)."""
     return SOURCE_PATTERN.sub("", (value or "").strip().lower())[:60]
+
+
+UTM_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign")
+
+
+def arrival_source(query: Mapping[str, str]) -> str:
+    """Where a visitor says they came from: ?source=..., else their utm_
+    parameters ("utm.newsletter.email.myanmar" for source, medium and
+    campaign), each part cleaned as clean_source cleans a source."""
+    source = clean_source(query.get("source"))
+    if source:
+        return source
+    parts = [clean_source(query.get(name)).replace(".", "-") for name in UTM_PARAMETERS]
+    while parts and not parts[-1]:
+        parts.pop()
+    return clean_source(".".join(["utm", *parts])) if parts else ""
 
 
 class CountrySelect(forms.Select):

@@ -1,6 +1,7 @@
 import pytest
 from django_countries import countries
 
+from actions.core.forms import arrival_source
 from actions.forms import ResendForm, SignatureForm, clean_source
 
 
@@ -118,3 +119,24 @@ def test_the_country_select_lists_every_country_and_keeps_the_choice(sign_data):
     assert '<option value="KH">Cambodia</option>' in html
     assert 'name="country"' in html and "required" in html
     assert "Côte d&#x27;Ivoire" in html  # names are escaped
+
+
+@pytest.mark.parametrize(
+    ("query", "source"),
+    [
+        ({}, ""),
+        ({"source": "share-x"}, "share-x"),
+        (
+            {"utm_source": "Newsletter", "utm_medium": "email", "utm_campaign": "mm"},
+            "utm.newsletter.email.mm",
+        ),
+        ({"utm_source": "newsletter"}, "utm.newsletter"),
+        ({"utm_medium": "social"}, "utm..social"),
+        ({"utm_source": "a.b", "utm_campaign": "c/d e"}, "utm.a-b..cde"),
+        ({"utm_source": "x" * 80}, "utm." + "x" * 56),
+        ({"source": "mail", "utm_source": "newsletter"}, "mail"),  # source wins
+        ({"source": "!!", "utm_source": "newsletter"}, "utm.newsletter"),
+    ],
+)
+def test_a_visitor_s_source_is_their_source_else_their_utm_parameters(query, source):
+    assert arrival_source(query) == source

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -69,6 +70,30 @@ def test_a_supporter_signs_from_the_statement_page(
     check = client.get(response["Location"])
     assert check.status_code == 200
     assert "Check your email" in check.content.decode()
+
+
+HIDDEN_SOURCE = re.compile(r'name="source" value="([^"]*)"')
+
+
+@pytest.mark.parametrize(
+    ("query", "recorded"),
+    [
+        (
+            {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "mm"},
+            "utm.newsletter.email.mm",
+        ),
+        ({"source": "share-telegram", "utm_source": "newsletter"}, "share-telegram"),
+    ],
+)
+def test_a_signature_records_the_utm_parameters_it_arrived_with(
+    client, petition, sign_data, query, recorded
+):
+    page = client.get(_url("sign", petition), query).text
+    source = HIDDEN_SOURCE.search(page).group(1)
+
+    client.post(_url("sign", petition), sign_data | {"source": source})
+
+    assert Signature.objects.get().source == recorded
 
 
 def test_the_sign_page_carries_the_source_into_the_form(client, petition):
@@ -286,6 +311,13 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
             ("options", reverse("api:statement_detail", args=["x"]), None),
         ],
         "api:openapi": [("get", reverse("api:openapi"), None)],
+        "sharing:share_image": [
+            (
+                "get",
+                reverse("sharing:share_image", args=[petition.statement.slug]),
+                None,
+            )
+        ],
         "actions:sign": [
             ("get", _url("sign", petition), None),
             ("post", _url("sign", petition), sign_data | {"email": "x"}),

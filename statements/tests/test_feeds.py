@@ -5,10 +5,9 @@ from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from statements.models import Statement
 from statements.tests.factories import make_statement, make_topic

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -5,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from actions.models import Petition, PetitionCounter
+from actions.models import Petition, PetitionCounter, Signature
 from actions.tests.factories import make_petition, make_target
 from statements.models import Statement
 from statements.tests.factories import make_quote, make_statement, make_topic
@@ -168,7 +169,7 @@ def test_statement_page_has_open_graph_and_twitter_cards(client):
     assert '<meta property="og:title" content="Cancel the visit">' in html
     assert '<meta property="og:description" content="Stay home.">' in html
     assert f'<meta property="og:url" content="{url}">' in html
-    assert '<meta name="twitter:card" content="summary">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
     assert '<meta name="twitter:title" content="Cancel the visit">' in html
     assert '<meta name="twitter:description" content="Stay home.">' in html
 
@@ -251,3 +252,23 @@ def test_an_arabic_page_is_right_to_left_with_alternates_for_each_language(clien
     for code in ("en", "fr", "es", "ar", "my"):
         assert f'hreflang="{code}"' in page
     assert 'hreflang="x-default"' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "recorded"),
+    [
+        ({"utm_source": "newsletter", "utm_medium": "email"}, "utm.newsletter.email"),
+        ({"source": "share-x", "utm_source": "newsletter"}, "share-x"),
+    ],
+)
+def test_signing_from_the_statement_page_records_where_the_visitor_came_from(
+    client, petition, sign_data, query, recorded
+):
+    page = client.get(_detail(petition.statement), query).text
+    source = re.search(r'name="source" value="([^"]*)"', page).group(1)
+
+    client.post(
+        reverse("actions:sign", args=[petition.slug]), sign_data | {"source": source}
+    )
+
+    assert Signature.objects.get().source == recorded

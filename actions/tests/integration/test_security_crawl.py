@@ -60,6 +60,7 @@ NOT_SHOWN = {
     "api:statement_list",
     "api:statement_detail",
     "api:openapi",
+    "sharing:share_image",
 }
 
 # The signing form that partners' sites may frame (actions.embed).
@@ -103,6 +104,7 @@ def _public_urls() -> dict[str, str]:
         "api:statement_list": reverse("api:statement_list") + "?lang=ar",
         "api:statement_detail": reverse("api:statement_detail", args=[statement.slug]),
         "api:openapi": reverse("api:openapi"),
+        "sharing:share_image": reverse("sharing:share_image", args=[statement.slug]),
         "actions:sign": reverse("actions:sign", args=[slug]),
         "actions:check_email": reverse("actions:check_email", args=[slug]),
         "actions:confirm": reverse(
@@ -199,7 +201,7 @@ def test_every_public_page_has_the_headers_and_a_fresh_nonce(stack):
 
     assert problems == {}
     assert violations == []
-    assert scripts == 1  # counts.js; no violation above, so it was allowed
+    assert scripts == 2  # counts.js, share.js; no violation above: allowed
     assert requested and _off_site(requested, site) == []
 
 
