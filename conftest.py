@@ -39,6 +39,14 @@ def _tasks_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _original_language():
+    """A request to a /fr/ page leaves French active in the thread (Django's
+    LocaleMiddleware does not undo it): the next test starts in the original."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     """Caches must not carry one test's pages or rows into the next, nor a
     Redis circuit breaker one test opened."""

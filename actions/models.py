@@ -339,6 +339,13 @@ class Signature(models.Model):
         _("suspect because"), max_length=20, choices=SuspectReason.choices, blank=True
     )
     emails_queued = models.PositiveSmallIntegerField(_("emails queued"), default=0)
+    # The language of the page signed on: its emails and follow-ups go in it.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
     # The version of the text signed; empty for signatures before versions.
     revision = models.ForeignKey(
         "revisions.Revision",

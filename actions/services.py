@@ -41,6 +41,7 @@ ATTEMPT_FIELDS = [
     "source",
     "client_hash",
     "revision_id",
+    "language",
 ]
 
 
@@ -73,6 +74,7 @@ def sign_petition(
     fill_seconds: float | None = None,
     stepped: bool = False,
     letter: dict[str, str] | None = None,
+    language: str = "",
 ) -> Signature:
     """Record a pending signature, the updates box's answer beside the wording
     shown, and queue the right email.
@@ -88,7 +90,9 @@ def sign_petition(
     weak signal, unless the attempt passed that step (``stepped``), and
     PetitionClosed if the petition is not open. On a letter action, the
     supporter's ``letter`` (actions.letters.forms) is stored with a new
-    signature, one row per recipient, in the same transaction.
+    signature, one row per recipient, in the same transaction. ``language``
+    is the page's (request.LANGUAGE_CODE; the original when empty): the
+    signature's emails and follow-ups go in it.
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -116,12 +120,16 @@ def sign_petition(
         client_hash=screened.client_hash,
         emails_queued=0 if screened.reason else 1,
         revision_id=petition.current_revision_id,
+        language=language or settings.LANGUAGE_CODE,
         **_suspect_fields(screened.reason),
     )
     outbound = None
     if not screened.reason:
         outbound = OutboundEmail(
-            kind=OutboundEmail.Kind.CONFIRM, to_email=email, signature=signature
+            kind=OutboundEmail.Kind.CONFIRM,
+            to_email=email,
+            signature=signature,
+            language=signature.language,
         )
     record = consent.signing_record(
         wants_updates=wants_updates, wording=consent_wording
@@ -279,6 +287,7 @@ TAKEOVER_FIELDS = [
     "source",
     "client_hash",
     "revision_id",
+    "language",
 ]
 
 

@@ -132,6 +132,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 petition=petition,
                 consent_wording=consent.updates_wording(_updates_label()),
                 client_ip=client_ip(request),
+                language=request.LANGUAGE_CODE,
                 **form.cleaned_data,
             )
             return redirect("actions:check_email", slug=slug)
@@ -195,6 +196,7 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
                 consent_wording=consent.updates_wording(_updates_label()),
                 client_ip=client_ip(request),
                 stepped=True,
+                language=request.LANGUAGE_CODE,
                 **fields,
             )
         except services.PetitionClosed:

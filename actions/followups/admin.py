@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
+from modeltranslation.admin import TranslationAdmin
 
 from actions.core.bulk.transport import CONNECTION_ERRORS, ConnectionLost, Refused
 from actions.core.canonical import canonical_email
@@ -23,13 +25,66 @@ from actions.followups import audience, previews
 from actions.followups import services as followups
 from actions.followups.forms import FollowUpForm, SendTestForm
 from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
-from actions.followups.rendering import list_headers
+from actions.followups.rendering import is_written_in, list_headers
 from staff.admin_base import ReadOnlyAdmin, ZoneNamedTimesAdmin
 
 
+def _language_fieldsets() -> list[tuple[str, dict]]:
+    """One folded fieldset per language other than the original's."""
+    return [
+        (
+            str(name),
+            {
+                "fields": [f"subject_{code}", f"body_{code}"],
+                "classes": ["collapse"],
+                "description": _(
+                    "Signers who signed in this language get it in it. Leave "
+                    "subject and body empty and they get the original."
+                ),
+            },
+        )
+        for code, name in settings.LANGUAGES
+        if code != settings.LANGUAGE_CODE
+    ]
+
+
+def _language(request: HttpRequest) -> str:
+    """The language a preview or a test is asked in; the original's if none."""
+    code = request.POST.get("language") or request.GET.get("language", "")
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 @admin.register(FollowUp)
-class FollowUpAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
+class FollowUpAdmin(ZoneNamedTimesAdmin, TranslationAdmin):
     form = FollowUpForm
+    # The original (settings.LANGUAGE_CODE) with the rest; each other
+    # language folded in its own fieldset. Not the tabbed admin: it loads
+    # jQuery UI from another host, which the admin's CSP refuses.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "petition",
+                    "statement",
+                    "topic",
+                    f"subject_{settings.LANGUAGE_CODE}",
+                    f"body_{settings.LANGUAGE_CODE}",
+                    "trigger",
+                    "send_at",
+                    "days_after",
+                    "signed_version_at_most",
+                    "state",
+                    "progress",
+                    "scheduled_at",
+                    "sending_at",
+                    "sent_at",
+                    "cancelled_at",
+                ]
+            },
+        ),
+        *_language_fieldsets(),
+    ]
     list_display = ["subject", "sent_to", "trigger", "state", "progress", "sent_at"]
     list_filter = ["state", "trigger"]
     search_fields = ["subject", "petition__title", "statement__title", "topic__name"]
@@ -74,8 +129,8 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
         self, request: HttpRequest, obj: FollowUp | None = None
     ) -> list[str]:
         if obj is not None and not obj.is_editable:
-            return [*FollowUpForm.Meta.fields, *self.readonly_fields]
-        return self.readonly_fields
+            return flatten_fieldsets(self.get_fieldsets(request, obj))
+        return super().get_readonly_fields(request, obj)
 
     def has_delete_permission(
         self, request: HttpRequest, obj: FollowUp | None = None
@@ -133,10 +188,24 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
         # A campaigner sees no signer, not even one first name.
         may_see_signers = request.user.has_perm("actions.view_signature")
         assert request.user.is_authenticated  # the admin lets in staff only
+        language = _language(request)
         email = previews.preview_for_staff(
-            follow_up, user_id=request.user.pk, of_a_signer=may_see_signers
+            follow_up,
+            user_id=request.user.pk,
+            of_a_signer=may_see_signers,
+            language=language,
         )
         context = self.admin_site.each_context(request) | {
+            "language": language,
+            "languages": [
+                {
+                    "code": code,
+                    "name": name,
+                    "is_written": is_written_in(follow_up, code),
+                    "is_current": code == language,
+                }
+                for code, name in settings.LANGUAGES
+            ],
             "opts": self.opts,
             "original": follow_up,
             "title": _("Preview: %(subject)s") % {"subject": follow_up.subject},
@@ -156,7 +225,7 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
         to_email, form = self._test_address(request)
         if not to_email:
             return self._ask_for_address(request, [follow_up], form, via_action=False)
-        self._send_test(request, [follow_up], to_email)
+        self._send_test(request, [follow_up], to_email, language=_language(request))
         return redirect("admin:followups_followup_change", follow_up.pk)
 
     def schedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -205,17 +274,25 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, admin.ModelAdmin):
             "form": form,
             "via_action": via_action,
             "action_url": request.get_full_path(),
+            "language": _language(request),
         }
         return TemplateResponse(
             request, "admin/followups/followup/send_test.html", context
         )
 
     def _send_test(
-        self, request: HttpRequest, follow_ups: list[FollowUp], to_email: str
+        self,
+        request: HttpRequest,
+        follow_ups: list[FollowUp],
+        to_email: str,
+        *,
+        language: str = "",
     ) -> None:
         for follow_up in follow_ups:
             try:
-                previews.send_test(follow_up=follow_up, to_email=to_email)
+                previews.send_test(
+                    follow_up=follow_up, to_email=to_email, language=language
+                )
             except (Refused, ConnectionLost, *CONNECTION_ERRORS) as exc:
                 self.message_user(
                     request,

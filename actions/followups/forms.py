@@ -1,8 +1,10 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
 
 from actions.followups.models import MILESTONES, FollowUp
 from actions.followups.rendering import PLACEHOLDERS, unknown_placeholders
@@ -37,18 +39,21 @@ class FollowUpForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "body" in self.fields:
-            self.fields["body"].help_text = placeholder_help()
+        # "body", or in the admin one per language: "body_en", "body_fr", ...
+        for name in self._texts("body"):
+            self.fields[name].help_text = placeholder_help()
 
-    def clean_subject(self) -> str:
-        return _known_placeholders(" ".join(self.cleaned_data["subject"].split()))
-
-    def clean_body(self) -> str:
-        return _known_placeholders(self.cleaned_data["body"])
+    def _texts(self, base: str) -> list[str]:
+        """The form's fields holding this text, in any language."""
+        names = {base} | {
+            build_localized_fieldname(base, code) for code, _name in settings.LANGUAGES
+        }
+        return [name for name in self.fields if name in names]
 
     def clean(self) -> dict:
         cleaned = super().clean()
         assert cleaned is not None  # Django's clean() returns cleaned_data
+        self._clean_texts(cleaned)
         self._check_audience(cleaned)
         trigger = cleaned.get("trigger")
         send_at, days_after = cleaned.get("send_at"), cleaned.get("days_after")
@@ -69,6 +74,20 @@ class FollowUpForm(forms.ModelForm):
         if trigger != Trigger.AFTER_CONFIRMATION:
             cleaned["days_after"] = None
         return cleaned
+
+    def _clean_texts(self, cleaned: dict) -> None:
+        """Subjects on one line; only known placeholders, in every language."""
+        for base in ("subject", "body"):
+            for name in self._texts(base):
+                text = cleaned.get(name)
+                if not text:
+                    continue
+                if base == "subject":
+                    text = cleaned[name] = " ".join(text.split())
+                try:
+                    _known_placeholders(text)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
 
     def _check_audience(self, cleaned: dict) -> None:
         chosen = [name for name in AUDIENCES if cleaned.get(name) is not None]

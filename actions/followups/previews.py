@@ -18,15 +18,18 @@ def sample_first_name(follow_up: FollowUp, *, of_a_signer: bool) -> str:
     return first.first_name if first else gettext("Alex")
 
 
-def preview(follow_up: FollowUp, *, of_a_signer: bool = False) -> Email:
+def preview(
+    follow_up: FollowUp, *, of_a_signer: bool = False, language: str = ""
+) -> Email:
     """The follow-up as its first recipient would get it (with a stand-in name
-    unless ``of_a_signer``), with links that unsubscribe nobody."""
+    unless ``of_a_signer``) in ``language`` (the original when empty), with
+    links that unsubscribe nobody."""
     first_name = sample_first_name(follow_up, of_a_signer=of_a_signer)
-    return _personalised(follow_up, first_name=first_name)
+    return _personalised(follow_up, first_name=first_name, language=language)
 
 
 def preview_for_staff(
-    follow_up: FollowUp, *, user_id: int, of_a_signer: bool = False
+    follow_up: FollowUp, *, user_id: int, of_a_signer: bool = False, language: str = ""
 ) -> Email:
     """The preview a staff member opens, written to the audit log: who, the
     audience chosen and how many people it matches; and, when it names a
@@ -47,7 +50,7 @@ def preview_for_staff(
             user_id=user_id, petition=first.petition, via="follow_up_preview"
         )
     first_name = first.first_name if first else gettext("Alex")
-    return _personalised(follow_up, first_name=first_name)
+    return _personalised(follow_up, first_name=first_name, language=language)
 
 
 def describe(follow_up: FollowUp) -> dict[str, str]:
@@ -68,18 +71,20 @@ def _first_recipient(follow_up: FollowUp) -> Signature | None:
     )
 
 
-def _personalised(follow_up: FollowUp, *, first_name: str) -> Email:
-    draft = rendering.render_draft(follow_up, count=audience.signature_count(follow_up))
+def _personalised(follow_up: FollowUp, *, first_name: str, language: str) -> Email:
+    count = audience.signature_count(follow_up)
+    draft = rendering.render_draft(follow_up, count=count, language=language)
     return draft.personalise(first_name=first_name, token=rendering.PREVIEW_TOKEN)
 
 
-def send_test(*, follow_up: FollowUp, to_email: str) -> None:
-    """Send the preview to a campaigner the way signers get it, marked as a
-    test, with a stand-in name: it leaves the site, so it names no signer.
+def send_test(*, follow_up: FollowUp, to_email: str, language: str = "") -> None:
+    """Send the preview to a campaigner the way signers of ``language`` (the
+    original when empty) get it, marked as a test, with a stand-in name: it
+    leaves the site, so it names no signer.
 
     Raises Refused or ConnectionLost when the mail server does not take it.
     """
-    email = preview(follow_up)
+    email = preview(follow_up, language=language)
     subject = gettext("[Test] %(subject)s") % {"subject": email.subject}
     email = Email(subject, email.text, email.html, email.unsubscribe_url)
     with open_transport() as transport:

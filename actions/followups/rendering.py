@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
 
 from actions.core.mail import Message, PrebuiltMessage, prebuilt
 from actions.followups.models import FollowUp
@@ -107,11 +108,20 @@ def _audience_url(follow_up: FollowUp) -> str:
     return settings.SITE_URL + page.get_absolute_url()
 
 
-def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
-    """Render the templates and the Markdown once, for a batch of signers."""
+def render_draft(follow_up: FollowUp, *, count: int, language: str = "") -> Draft:
+    """Render the templates and the Markdown once, for a batch's signers of
+    one language (the original when empty): the follow-up's text in that
+    language, or the original's where it has none, and links under its
+    prefix."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _render_draft(follow_up, count=count)
+
+
+def _render_draft(follow_up: FollowUp, *, count: int) -> Draft:
     title = audience_title(follow_up)
-    subject = _with_stand_ins(follow_up.subject)
-    body = _with_stand_ins(follow_up.body)
+    written_subject, written_body = written_text(follow_up)
+    subject = _with_stand_ins(written_subject)
+    body = _with_stand_ins(written_body)
     unsubscribe = reverse("actions:unsubscribe", kwargs={"token": _TOKEN})
     preferences = reverse("actions:email_preferences", kwargs={"token": _TOKEN})
     context: dict[str, Any] = {
@@ -126,13 +136,10 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         "preferences_url": settings.SITE_URL + preferences,
         "your_data_url": settings.SITE_URL + reverse("actions:your_data"),
     }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(
-            render_to_string(f"{TEMPLATES}_subject.txt", context).split()
-        )
-        text = render_to_string(f"{TEMPLATES}.txt", context)
-        html: str = render_to_string(f"{TEMPLATES}.html", context)
-        shown_count = str(intcomma(count))
+    subject = " ".join(render_to_string(f"{TEMPLATES}_subject.txt", context).split())
+    text = render_to_string(f"{TEMPLATES}.txt", context)
+    html: str = render_to_string(f"{TEMPLATES}.html", context)
+    shown_count = str(intcomma(count))
     plain = {_TITLE: " ".join(title.split()), _COUNT: shown_count}
     marked_up = {_TITLE: escape(title), _COUNT: shown_count}
     in_links = {
@@ -145,6 +152,27 @@ def render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         text=_replace(text, plain),
         html=_replace(html, marked_up),
         unsubscribe_url=context["unsubscribe_url"],
+    )
+
+
+def written_text(follow_up: FollowUp, language: str = "") -> tuple[str, str]:
+    """The follow-up's subject and body in ``language`` (the active one when
+    empty) if both are written in it, else the original's: never a subject in
+    one language over a body in another."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    for code in (language, settings.LANGUAGE_CODE):
+        subject = getattr(follow_up, build_localized_fieldname("subject", code), "")
+        body = getattr(follow_up, build_localized_fieldname("body", code), "")
+        if subject and body:
+            return subject, body
+    return follow_up.subject, follow_up.body
+
+
+def is_written_in(follow_up: FollowUp, language: str) -> bool:
+    """Whether the follow-up has its own subject and body in this language."""
+    return all(
+        getattr(follow_up, build_localized_fieldname(name, language), "")
+        for name in ("subject", "body")
     )
 
 

@@ -44,6 +44,7 @@ class Claimed:
     signature_id: int
     email: str
     first_name: str
+    language: str
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,10 @@ def _still_recipients(follow_up: FollowUp, ids: list[int]) -> list[Claimed]:
         pk__in=[signature_id for _, _, signature_id in rows]
     )
     people = {
-        pk: (email, first_name)
-        for pk, email, first_name in eligible.values_list("pk", "email", "first_name")
+        pk: (email, first_name, language)
+        for pk, email, first_name, language in eligible.values_list(
+            "pk", "email", "first_name", "language"
+        )
     }
     gone = [pk for pk, _, signature_id in rows if signature_id not in people]
     if gone:
@@ -127,9 +130,14 @@ def _still_recipients(follow_up: FollowUp, ids: list[int]) -> list[Claimed]:
 def deliver_batch(batch: Batch) -> int:
     """Send a claimed batch over one connection at the shared rate; record each
     outcome. When the mail server is unreachable, the rest of the batch goes
-    back to the queue with a backoff. Returns how many were sent."""
+    back to the queue with a backoff. Returns how many were sent.
+
+    Each signer gets it in the language they signed in: rendered once per
+    language of the batch, no query more.
+    """
     follow_up = batch.follow_up
-    draft = rendering.render_draft(follow_up, count=audience.signature_count(follow_up))
+    count = audience.signature_count(follow_up)
+    drafts: dict[str, rendering.Draft] = {}
     outcomes = _Outcomes()
     done = 0
     try:
@@ -137,6 +145,10 @@ def deliver_batch(batch: Batch) -> int:
             for chunk in throttle.chunks(batch.rows):
                 throttle.wait_for_turn(len(chunk))
                 for row in chunk:
+                    if (draft := drafts.get(row.language)) is None:
+                        draft = drafts[row.language] = rendering.render_draft(
+                            follow_up, count=count, language=row.language
+                        )
                     email = draft.personalise(
                         first_name=row.first_name,
                         token=make_unsubscribe_token(row.signature_id),

@@ -313,14 +313,18 @@ def emails_copy(signature_ids: list[int]) -> list[dict[str, object]]:
         )
         .order_by("created_at", "pk")
     )
-    drafts: dict[int, rendering.Draft] = {}
+    counts: dict[int, int] = {}
+    drafts: dict[tuple[int, str], rendering.Draft] = {}
     data = []
     for delivery in deliveries:
-        follow_up = delivery.follow_up
-        if follow_up.pk not in drafts:
-            count = signature_count(follow_up)
-            drafts[follow_up.pk] = rendering.render_draft(follow_up, count=count)
-        email = drafts[follow_up.pk].personalise(
+        follow_up, language = delivery.follow_up, delivery.signature.language
+        if (follow_up.pk, language) not in drafts:
+            if follow_up.pk not in counts:
+                counts[follow_up.pk] = signature_count(follow_up)
+            drafts[follow_up.pk, language] = rendering.render_draft(
+                follow_up, count=counts[follow_up.pk], language=language
+            )
+        email = drafts[follow_up.pk, language].personalise(
             first_name=delivery.signature.first_name, token=rendering.PREVIEW_TOKEN
         )
         data.append(

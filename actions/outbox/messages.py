@@ -15,10 +15,11 @@ from actions.outbox.models import OutboundEmail
 
 
 def build_message(outbound: OutboundEmail) -> PrebuiltMessage:
-    """The email for a row, rendered from its kind's templates."""
-    context = _context(outbound)
+    """The email for a row, rendered from its kind's templates in its
+    language, every link under that language's prefix."""
     base = f"outbox/emails/{outbound.kind}"
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(outbound.language):
+        context = _context(outbound)
         subject = _subject(outbound, context)
         text = render_to_string(f"{base}.txt", context)
         html = render_to_string(f"{base}.html", context)
@@ -34,7 +35,7 @@ def subject(outbound: OutboundEmail) -> str:
         "petition": signature.petition,
         "site_name": settings.SITE_NAME,
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(outbound.language):
         return _subject(outbound, context)
 
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +28,14 @@ class OutboundEmail(models.Model):
         null=True,
         blank=True,
         related_name="emails",
+    )
+    # What it is written in: its signature's language, or for "Your data",
+    # that of the page it was asked for on.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
     )
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.QUEUED

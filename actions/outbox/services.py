@@ -26,11 +26,18 @@ NOT_SENT = "Not sent: the address was erased."
 
 
 def queue_email(
-    *, kind: str, to_email: str, signature: Signature | None = None
+    *,
+    kind: str,
+    to_email: str,
+    signature: Signature | None = None,
+    language: str = "",
 ) -> OutboundEmail:
-    """Write an outbox row and enqueue its delivery once the transaction commits."""
+    """Write an outbox row and enqueue its delivery once the transaction
+    commits. It is written in ``language``, by default its signature's."""
+    if not language:
+        language = signature.language if signature else settings.LANGUAGE_CODE
     outbound = OutboundEmail.objects.create(
-        kind=kind, to_email=to_email, signature=signature
+        kind=kind, to_email=to_email, signature=signature, language=language
     )
     transaction.on_commit(partial(enqueue_email, outbound.pk), robust=True)
     return outbound
@@ -40,7 +47,12 @@ def queue_confirmations(signatures: list[Signature]) -> list[OutboundEmail]:
     """One confirmation email per signature, in one INSERT; each enqueued once
     the transaction commits."""
     emails = OutboundEmail.objects.bulk_create(
-        OutboundEmail(kind=OutboundEmail.Kind.CONFIRM, to_email=s.email, signature=s)
+        OutboundEmail(
+            kind=OutboundEmail.Kind.CONFIRM,
+            to_email=s.email,
+            signature=s,
+            language=s.language,
+        )
         for s in signatures
     )
     for email in emails:

@@ -45,9 +45,10 @@ ERASED = "erased"
 # The link
 
 
-def request_data_link(*, email: str, client_ip: str = "") -> bool:
+def request_data_link(*, email: str, client_ip: str = "", language: str = "") -> bool:
     """Have a worker email a link to this address's data if it signed
-    anything. Says nothing about whether it did. False if the request is
+    anything, in ``language`` (the page's; the original when empty). Says
+    nothing about whether it did. False if the request is
     dropped: this client asked more than CLIENT_DATA_REQUESTS_PER_HOUR times
     in the hour, or the broker is down (the supporter can ask again)."""
     if over_client_limit(
@@ -59,7 +60,7 @@ def request_data_link(*, email: str, client_ip: str = "") -> bool:
         logger.info("A client over its data request limit was refused")
         return False
     try:
-        enqueue(SEND_DATA_LINK, canonical_email(email))
+        enqueue(SEND_DATA_LINK, canonical_email(email), language)
     except Exception:  # kombu raises several unrelated types when Redis is down
         logger.warning("Broker unavailable; a data request was dropped")
         return False
@@ -67,9 +68,10 @@ def request_data_link(*, email: str, client_ip: str = "") -> bool:
 
 
 @transaction.atomic
-def send_data_link(*, email: str) -> OutboundEmail | None:
+def send_data_link(*, email: str, language: str = "") -> OutboundEmail | None:
     """Queue an email with a link to everything held about this address, to
-    the address it last signed with; None if nothing is held or the address
+    the address it last signed with, in ``language`` (the page it was asked
+    for on; the original when empty); None if nothing is held or the address
     had DATA_LINKS_PER_DAY links in the last 24 hours.
 
     The address's signatures are locked while counting, so concurrent requests
@@ -89,7 +91,10 @@ def send_data_link(*, email: str) -> OutboundEmail | None:
         return None
     newest = held[-1]
     return outbox.queue_email(
-        kind=OutboundEmail.Kind.DATA_REQUEST, to_email=newest.email, signature=newest
+        kind=OutboundEmail.Kind.DATA_REQUEST,
+        to_email=newest.email,
+        signature=newest,
+        language=language or settings.LANGUAGE_CODE,
     )
 
 

@@ -7,9 +7,11 @@ from actions.privacy import services
 
 
 @shared_task(name="actions.tasks.send_data_link", acks_late=True)
-def send_data_link(email: str) -> None:
-    """Email a link to this address's data if any is held, within the daily cap."""
-    services.send_data_link(email=email)
+def send_data_link(email: str, language: str = "") -> None:
+    """Email a link to this address's data if any is held, within the daily
+    cap, in the language of the page it was asked for on (none: tasks queued
+    before languages came, the original)."""
+    services.send_data_link(email=email, language=language)
 
 
 @shared_task(name="actions.tasks.anonymise_expired_signatures")

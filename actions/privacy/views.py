@@ -26,7 +26,9 @@ def your_data(request: HttpRequest) -> HttpResponse:
     form = DataRequestForm(request.POST or None)
     if form.is_valid():
         services.request_data_link(
-            email=form.cleaned_data["email"], client_ip=client_ip(request)
+            email=form.cleaned_data["email"],
+            client_ip=client_ip(request),
+            language=request.LANGUAGE_CODE,
         )
         return redirect("actions:your_data_sent")
     status = 400 if form.errors else 200

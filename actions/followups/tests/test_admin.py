@@ -26,8 +26,8 @@ Delivery = FollowUpDelivery.State
 def _form(petition, **fields) -> dict:
     return {
         "petition": petition.pk,
-        "subject": "Delivered: {{ petition_title }}",
-        "body": "Dear {{ first_name }}, we handed it over.",
+        "subject_en": "Delivered: {{ petition_title }}",
+        "body_en": "Dear {{ first_name }}, we handed it over.",
         "trigger": FollowUp.Trigger.NOW,
         "send_at_0": "",
         "send_at_1": "",
@@ -71,8 +71,17 @@ def test_a_campaigner_writes_a_follow_up_and_schedules_it(
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"body": "Hi {{ name }}"}, "body", "Unknown placeholder: {{ name }}"),
-        ({"subject": "{{ title }}"}, "subject", "Unknown placeholder: {{ title }}"),
+        ({"body_en": "Hi {{ name }}"}, "body_en", "Unknown placeholder: {{ name }}"),
+        (
+            {"subject_en": "{{ title }}"},
+            "subject_en",
+            "Unknown placeholder: {{ title }}",
+        ),
+        (
+            {"body_fr": "Bonjour {{ nom }}"},
+            "body_fr",
+            "Unknown placeholder: {{ nom }}",
+        ),
         ({"trigger": "at"}, "send_at", "Give the time to send it at."),
         (
             {"trigger": "at", "send_at_0": "2020-01-01", "send_at_1": "10:00"},
@@ -368,13 +377,14 @@ def test_a_sent_follow_up_can_be_read_but_not_changed_or_deleted(
     url = reverse("admin:followups_followup_change", args=[follow_up.pk])
 
     page = admin_client.get(url)
-    admin_client.post(url, _form(petition, subject="Changed"))
+    admin_client.post(url, _form(petition, subject_en="Changed"))
     deleted = admin_client.post(
         reverse("admin:followups_followup_delete", args=[follow_up.pk]), {"post": "yes"}
     )
 
     assert page.status_code == 200
-    assert 'name="subject"' not in page.content.decode()
+    assert 'name="subject_en"' not in page.content.decode()
+    assert 'name="subject_fr"' not in page.content.decode()
     follow_up.refresh_from_db()
     assert follow_up.subject != "Changed"
     assert deleted.status_code == 403

@@ -162,8 +162,8 @@ def test_staff_who_may_only_view_follow_ups_cannot_schedule(client, petition):
 
 def _form(**fields) -> dict:
     return {
-        "subject": "News",
-        "body": "Dear {{ first_name }}, {{ petition_title }}.",
+        "subject_en": "News",
+        "body_en": "Dear {{ first_name }}, {{ petition_title }}.",
         "trigger": Trigger.NOW,
         "send_at_0": "",
         "send_at_1": "",
