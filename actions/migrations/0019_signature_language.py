@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("actions", "0017_content_in_each_language"),
+        ("actions", "0018_petition_embed_origins"),
     ]
 
     operations = [
