@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "statements",
+    "statements.pages",
     "actions",
     # The features of calls to action, each an app of its own (its models,
     # admin, tasks and migrations); see docs/architecture.md.

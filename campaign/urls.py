@@ -18,6 +18,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("actions.urls")),
     path("", include("statements.urls")),
+    path("", include("statements.pages.urls")),
     prefix_default_language=False,
 )
 

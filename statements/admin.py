@@ -48,6 +48,7 @@ class PetitionInline(ZoneNamedTimesAdmin, admin.StackedInline):
         "demand",
         ("goal", "position"),
         ("opens_at", "closes_at"),
+        ("name_fields", "country_required", "names_to_target"),
         "state",
     ]
     form = PetitionAdminForm
