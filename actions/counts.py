@@ -68,8 +68,9 @@ def confirmed_counts(petition_ids: Iterable[int]) -> dict[int, int]:
     return counts
 
 
-# The code of the row that stands for the countries too small to name.
-OTHER_COUNTRIES = ""
+# The code of the row that stands for the countries too small to name (not
+# "", the code of signers who gave no country).
+OTHER_COUNTRIES = "other"
 
 
 def country_counts_to_show(

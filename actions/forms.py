@@ -23,15 +23,23 @@ from actions.models import Petition, Signature
 
 
 class SignatureForm(forms.Form):
+    """The signing form, with the name fields and country its petition asks
+    for (Petition.name_fields, Petition.country_required); without a petition,
+    the defaults: given and family name, the family name optional, and a
+    country."""
+
     first_name = forms.CharField(
-        label=_("First name"),
+        label=_("Given name"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": _("Please enter your given name.")},
     )
     last_name = forms.CharField(
-        label=_("Last name"),
+        label=_("Family name (optional)"),
         max_length=100,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        help_text=_("Leave it empty if you have no family name."),
     )
     email = MailboxField(
         label=_("Email"),
@@ -43,6 +51,7 @@ class SignatureForm(forms.Form):
         label=_("Country"),
         choices=lambda: [("", _("Choose your country")), *countries],
         widget=CountrySelect(attrs={"autocomplete": "country"}),
+        error_messages={"required": _("Please choose your country.")},
     )
     wants_updates = forms.BooleanField(
         label=UPDATES_CONSENT_TEXT, required=False, initial=False
@@ -63,14 +72,17 @@ class SignatureForm(forms.Form):
         widget=forms.HiddenInput,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, petition: Petition | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self._ask_as(petition)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # no cookie: see same_origin_post
+        names = [name for name in ["first_name", "last_name"] if name in self.fields]
         self.helper.layout = Layout(
-            "first_name",
-            "last_name",
+            *names,
             "email",
             "country",
             "wants_updates",
@@ -79,11 +91,31 @@ class SignatureForm(forms.Form):
             "started",
         )
 
+    def _ask_as(self, petition: Petition | None) -> None:
+        """Fit the name fields and the country to what the petition asks."""
+        asks_full_name = (
+            petition is not None
+            and petition.name_fields == Petition.NameFields.FULL
+            and "last_name" in self.fields  # at risk: one field already
+        )
+        if asks_full_name:
+            del self.fields["last_name"]
+            first = self.fields["first_name"]
+            first.label = _("Full name")
+            first.error_messages["required"] = _("Please enter your name.")
+            first.widget.attrs["autocomplete"] = "name"
+        if petition is not None and not petition.country_required:
+            country = self.fields["country"]
+            country.required = False
+            country.label = _("Country (optional)")
+
     def clean_first_name(self) -> str:
         return _clean_name(self.cleaned_data["first_name"])
 
     def clean_last_name(self) -> str:
-        return _clean_name(self.cleaned_data["last_name"])
+        value = self.cleaned_data["last_name"]
+        printable = "".join(ch for ch in value if ch.isprintable()).strip()
+        return _clean_name(value) if printable else ""
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -106,6 +138,8 @@ class SignatureForm(forms.Form):
         tampered with). Neither is an error: a script sees the usual page."""
         cleaned = super().clean()
         assert cleaned is not None  # Django's clean() returns cleaned_data
+        if "last_name" not in self.fields:  # a name in one field
+            cleaned["last_name"] = ""
         cleaned["honeypot"] = cleaned.pop("website", "").strip()
         # Bound to the petition whose page served it, when the view says which.
         bound_to = self.initial.get("petition_id")
@@ -141,27 +175,17 @@ class AtRiskSignatureForm(SignatureForm):
     )
     last_name = None  # type: ignore[assignment]  # one optional field only
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        layout = self.helper.layout
-        layout.fields = [name for name in layout.fields if name != "last_name"]
-
     def clean_first_name(self) -> str:
         value = self.cleaned_data["first_name"]
         printable = "".join(ch for ch in value if ch.isprintable()).strip()
         return _clean_name(value) if printable else ""
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        cleaned["last_name"] = ""
-        return cleaned
 
 
 def signature_form(petition: Petition, *args: Any, **kwargs: Any) -> SignatureForm:
     """The signing form this petition asks for (AtRiskSignatureForm when it
     is sensitive)."""
     form_class = AtRiskSignatureForm if petition.sensitive else SignatureForm
-    return form_class(*args, **kwargs)
+    return form_class(*args, petition=petition, **kwargs)
 
 
 class ResendForm(forms.Form):
@@ -208,6 +232,9 @@ class PetitionAdminForm(forms.ModelForm):
             "goal",
             "opens_at",
             "closes_at",
+            "name_fields",
+            "country_required",
+            "names_to_target",
             "sensitive",
             "retention_days",
             "embed_origins",

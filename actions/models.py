@@ -97,6 +97,15 @@ class Petition(CallToAction):
         DELIVERED = "delivered", _("Delivered")
         WON = "won", _("Won")
 
+    class NameFields(models.TextChoices):
+        # Many names (most Burmese ones, for one) have no family name, and
+        # some people write theirs in one piece: either way, one name is enough.
+        GIVEN_AND_FAMILY = (
+            "given_family",
+            _("Given name and family name (the family name optional)"),
+        )
+        FULL = "full", _("Full name, in one field")
+
     kind = models.CharField(
         _("kind"),
         max_length=10,
@@ -121,6 +130,31 @@ class Petition(CallToAction):
         help_text=_(
             "Its signers may be at risk if their names leak: only superusers "
             "export its signatures, and every look at them is logged."
+        ),
+    )
+    name_fields = models.CharField(
+        _("name fields"),
+        max_length=20,
+        choices=NameFields.choices,
+        default=NameFields.GIVEN_AND_FAMILY,
+        help_text=_(
+            "What the signing form asks for. A sensitive petition asks for one "
+            "optional name whatever this says."
+        ),
+    )
+    country_required = models.BooleanField(
+        _("country required"),
+        default=True,
+        help_text=_("Off: signers may leave their country out."),
+    )
+    names_to_target = models.BooleanField(
+        _("names go to the target"),
+        default=True,
+        help_text=_(
+            "The form tells signers whether their names are handed to the "
+            "target. Off: the target gets the number of signatures only, and "
+            "delivery packs carry no names. A letter always carries its "
+            "writer's name."
         ),
     )
     retention_days = models.PositiveIntegerField(
@@ -183,6 +217,12 @@ class Petition(CallToAction):
     @property
     def is_letter(self) -> bool:
         return self.kind == self.Kind.LETTER
+
+    @property
+    def names_may_leave(self) -> bool:
+        """Whether signers' names may be handed to the target (the form says
+        so): never a sensitive petition's."""
+        return self.names_to_target and not self.sensitive
 
     @property
     def is_open(self) -> bool:
@@ -313,12 +353,15 @@ class Signature(models.Model):
         related_name="signatures",
         verbose_name=_("petition"),
     )
+    # A name given in one piece (one name, or a full name: see
+    # Petition.NameFields) is kept here, with last_name empty.
     first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
     # The address as typed, where email goes; canonical_email is what is unique.
     email = models.EmailField(_("email"))
     canonical_email = models.EmailField(_("canonical email"))
-    country = CountryField(_("country"))
+    # Empty when the petition does not ask for it (Petition.country_required).
+    country = CountryField(_("country"), blank=True)
     wants_updates = models.BooleanField(_("wants updates"), default=False)
     consent_version = models.CharField(
         _("consent wording version"), max_length=40, blank=True

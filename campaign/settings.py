@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "statements",
     # The public read-only JSON API at /api/v1/.
     "statements.api",
+    "statements.pages",
     "actions",
     # The features of calls to action, each an app of its own (its models,
     # admin, tasks and migrations); see docs/architecture.md.

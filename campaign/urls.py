@@ -26,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("", include("actions.urls")),
     path("", include("statements.urls")),
     path("", include("statements.sharing.urls")),
+    path("", include("statements.pages.urls")),
     prefix_default_language=False,
 )
 

@@ -41,6 +41,7 @@ SECTIONS: list[tuple[str, StrOrPromise, list[str]]] = [
             "timeline.response",
             "timeline.outcome",
             "revisions.revision",
+            "pages.page",
         ],
     ),
     (

@@ -54,6 +54,7 @@ class PetitionInline(ZoneNamedTimesAdmin, TranslationStackedInline):
         "demand",
         ("goal", "position"),
         ("opens_at", "closes_at"),
+        ("name_fields", "country_required", "names_to_target"),
         "state",
     ]
     form = PetitionAdminForm

@@ -227,7 +227,10 @@ def _grouped(
 
 
 def _countries(by_country: dict[str, int]) -> list[tuple[str, int]]:
-    named = [(countries.name(code) or code, n) for code, n in by_country.items()]
+    named = [
+        (countries.name(code) or code or _("Country not given"), n)
+        for code, n in by_country.items()
+    ]
     top, rest = named[:TOP_COUNTRIES], named[TOP_COUNTRIES:]
     if rest:
         top.append((_("Other countries"), sum(n for label, n in rest)))

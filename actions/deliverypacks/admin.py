@@ -94,7 +94,7 @@ class DeliveryPackAdmin(ReadOnlyAdmin):
                 return "-"
             if not may_request(request.user):
                 return "-"
-            if obj.include_names and obj.petition.sensitive:
+            if obj.include_names and not obj.petition.names_may_leave:
                 return "-"  # refused at download too: see pack_for_download
             token = download_token(obj, user=request.user)
             url = reverse("admin:deliverypacks_deliverypack_download", args=[token])

@@ -17,6 +17,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from actions.counts import OTHER_COUNTRIES
 from actions.deliverypacks.pdf import A4, PdfWriter
 
 MARGIN = 56.0
@@ -115,8 +116,8 @@ def write_pack(
         pages.beside(_("Country"), size=NAME_SIZE, x=COUNTRY_X)
         country_names: dict[str, str] = {}  # a lookup a name costs too much
         for name, code in names:
-            if code not in country_names:
-                country_names[code] = _country(code)
+            if code not in country_names:  # none given: nothing beside the name
+                country_names[code] = _country(code) if code else ""
             pages.add(pages.fit(name, size=NAME_SIZE, width=NAME_WIDTH), size=NAME_SIZE)
             pages.beside(country_names[code], size=NAME_SIZE, x=COUNTRY_X)
             listed += 1
@@ -148,6 +149,8 @@ def _write_countries(pages: _Pages, by_country: list[tuple[str, int]]) -> None:
 
 
 def _country(code: str) -> str:
-    if not code:  # actions.counts.OTHER_COUNTRIES: the small ones added up
+    if code == OTHER_COUNTRIES:  # the small ones added up
         return _("Other countries")
+    if not code:
+        return _("Country not given")
     return str(countries.name(code)) or code

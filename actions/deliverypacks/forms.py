@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from actions.deliverypacks.services import SENSITIVE_REFUSAL
+from actions.deliverypacks.services import names_refusal
 from actions.models import Petition
 
 
@@ -14,13 +14,17 @@ class DeliveryPackForm(forms.Form):
     include_names = forms.BooleanField(
         label=_("List the confirmed signers' names and countries"),
         required=False,
-        help_text=_("Never for a sensitive petition."),
+        help_text=_(
+            "Never for a sensitive petition, nor for one whose signers were "
+            "told that their names are not given to the target."
+        ),
     )
 
     def clean(self) -> dict:
         cleaned = super().clean()
         assert cleaned is not None  # Django's clean() returns cleaned_data
         petition = cleaned.get("petition")
-        if cleaned.get("include_names") and petition and petition.sensitive:
-            self.add_error("include_names", SENSITIVE_REFUSAL)
+        refusal = names_refusal(petition) if petition else None
+        if cleaned.get("include_names") and refusal:
+            self.add_error("include_names", refusal)
         return cleaned

@@ -40,12 +40,27 @@ SENSITIVE_REFUSAL = gettext_lazy(
     "pack, whoever asks. Request the pack without names."
 )
 
+NAMES_KEPT_REFUSAL = gettext_lazy(
+    "This petition told its signers that their names are not given to the "
+    "target: its delivery packs carry no names. Request the pack without names."
+)
+
 
 class SensitiveNames(PermissionDenied):
-    """A sensitive petition's names never leave in a pack."""
+    """Names that never leave in a pack: a sensitive petition's, or those of a
+    petition whose signers were told their names stay with the organisation."""
 
-    def __init__(self) -> None:
-        super().__init__(SENSITIVE_REFUSAL)
+    def __init__(self, message: str = str(SENSITIVE_REFUSAL)) -> None:
+        super().__init__(message)
+
+
+def names_refusal(petition: Petition) -> str | None:
+    """Why this petition's names may not go into a pack; None if they may."""
+    if petition.sensitive:
+        return str(SENSITIVE_REFUSAL)
+    if not petition.names_to_target:
+        return str(NAMES_KEPT_REFUSAL)
+    return None
 
 
 def may_request(user: User | AnonymousUser) -> TypeGuard[User]:
@@ -59,12 +74,14 @@ def request_pack(
     """Record a pack and queue its build after commit.
 
     Raises PermissionDenied without the export permission and SensitiveNames
-    for names of a sensitive petition; nothing is recorded then.
+    for names that may not leave (a sensitive petition's, or a petition's
+    whose names do not go to the target); nothing is recorded then.
     """
     if not may_request(user):
         raise PermissionDenied
-    if include_names and petition.sensitive:
-        raise SensitiveNames
+    refusal = names_refusal(petition) if include_names else None
+    if refusal:
+        raise SensitiveNames(refusal)
     pack = DeliveryPack.objects.create(
         petition=petition,
         user=user,
@@ -129,8 +146,9 @@ def build_pack(pack_id: int) -> DeliveryPack | None:
     if pack is None or not pack.start():
         return None
     petition = Petition.objects.get(pk=pack.petition_id)  # as it is now
-    if pack.include_names and petition.sensitive:
-        pack.fail(str(SENSITIVE_REFUSAL))
+    refusal = names_refusal(petition) if pack.include_names else None
+    if refusal:
+        pack.fail(refusal)
         return pack
     try:
         name, count = _write_file(pack, petition)
@@ -212,8 +230,9 @@ def pack_for_download(token: str, *, user: User | AnonymousUser) -> DeliveryPack
     )
     if pack.user_id != user.pk and not user.has_perm(AUDIT_PERMISSION):
         raise PermissionDenied
-    if pack.include_names and pack.petition.sensitive:
-        raise SensitiveNames
+    refusal = names_refusal(pack.petition) if pack.include_names else None
+    if refusal:
+        raise SensitiveNames(refusal)
     return pack
 
 

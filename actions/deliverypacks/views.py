@@ -46,8 +46,8 @@ def download_pack(request: HttpRequest, token: str) -> HttpResponseBase:
         return _refused(request, _("This download link has expired."), 410)
     except signing.BadSignature:
         return _refused(request, _("This download link is not valid."), 400)
-    except services.SensitiveNames:
-        return _refused(request, str(services.SENSITIVE_REFUSAL), 403)
+    except services.SensitiveNames as refused:
+        return _refused(request, str(refused), 403)
     except PermissionDenied:  # someone else's link or pack, or no permission
         return _refused(request, _("Your account may not download this file."), 403)
     except (DeliveryPack.DoesNotExist, FileNotFoundError):

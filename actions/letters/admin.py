@@ -132,6 +132,8 @@ class LetterActionAdmin(PetitionAdmin):
         "dashboard_link",
     ]
     inlines = [LetterSettingsInline, CountryRecipientInline, *PetitionAdmin.inlines]
+    # A letter carries its writer's name, whatever this box would say.
+    exclude = ["names_to_target"]
     change_form_template = "admin/actions/petition/change_form.html"
 
     def get_list_display(self, request: HttpRequest) -> list:

@@ -110,17 +110,19 @@ class LetterFields(forms.Form):
     def _clean_letter(self, cleaned: dict[str, Any]) -> None:
         """Who the letter goes to, and the letter as signing takes it."""
         country = cleaned.get("country")
-        if country and not services.recipients_for(
-            settings=self.letter_settings, country=country
+        if "country" not in self.errors and not services.recipients_for(
+            settings=self.letter_settings, country=country or ""
         ):
-            self.add_error(
-                "country",
-                _(
+            if country:
+                message = _(
                     "Sorry, this action is not open to supporters in %(country)s: "
                     "there is no one to write to for your country."
+                ) % {"country": countries.name(country)}
+            else:  # an action that lets the country out, writing by country
+                message = _(
+                    "Please choose your country: who your letter goes to depends on it."
                 )
-                % {"country": countries.name(country)},
-            )
+            self.add_error("country", message)
         letter = [cleaned.pop(name, None) for name in ["subject", "body"]]
         town = cleaned.pop("postal_town", "")
         if all(letter):
@@ -146,4 +148,6 @@ def letter_form(
 ) -> SignatureForm:
     """The signing form of this letter action."""
     form_class = AtRiskLetterForm if petition.sensitive else LetterForm
-    return form_class(*args, letter_settings=letter_settings, **kwargs)
+    return form_class(
+        *args, petition=petition, letter_settings=letter_settings, **kwargs
+    )

@@ -113,6 +113,13 @@ def petition_change_data(petition: Petition, **fields: object) -> dict:
         "opens_at_0": opens_at.strftime("%Y-%m-%d"),
         "opens_at_1": opens_at.strftime("%H:%M:%S"),
         "state": petition.state,
+        "name_fields": petition.name_fields,
+        # A ticked box is sent as "on"; an unticked one is not sent at all.
+        **{
+            name: "on"
+            for name in ["country_required", "names_to_target"]
+            if getattr(petition, name)
+        },
         "abuse_settings-TOTAL_FORMS": 1,
         "abuse_settings-INITIAL_FORMS": 0,
         "abuse_settings-MIN_NUM_FORMS": 0,

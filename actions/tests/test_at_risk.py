@@ -92,7 +92,7 @@ def test_a_name_of_control_characters_only_counts_as_no_name(
     ("field", "value", "message"),
     [
         ("email", "", "This field is required."),
-        ("country", "", "This field is required."),
+        ("country", "", "Please choose your country."),
     ],
 )
 def test_email_and_country_stay_required_on_a_sensitive_petition(

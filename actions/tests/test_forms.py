@@ -34,13 +34,12 @@ def test_ticking_the_updates_box_is_recorded(sign_data):
     [
         ("email", "not-an-email", "Enter a valid email address."),
         ("email", "", "This field is required."),
-        ("first_name", "", "This field is required."),
-        ("last_name", "", "This field is required."),
-        ("first_name", "   ", "This field is required."),
+        ("first_name", "", "Please enter your given name."),
+        ("first_name", "   ", "Please enter your given name."),
         ("first_name", "\x07\x1b\u200b\t", "Please enter your name."),
-        ("last_name", "\r\n\x0b", "This field is required."),
+        ("last_name", "A" * 101, "Ensure this value has at most 100 characters"),
         ("country", "XX", "Select a valid choice. XX is not one of the available"),
-        ("country", "", "This field is required."),
+        ("country", "", "Please choose your country."),
         ("first_name", "A" * 101, "Ensure this value has at most 100 characters"),
         # 187 characters, 367 once ß is folded to ss: more than the column
         # of canonical addresses holds (PostgreSQL refused it with a 500).

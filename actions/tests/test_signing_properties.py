@@ -178,8 +178,9 @@ def _assert_well_formed(row: tuple, cleaned: dict) -> None:
         cleaned["last_name"],
         cleaned["email"],
     )
+    assert first  # the family name may be left out; a name may not
     for name in (first, last):
-        assert 0 < len(name) <= 100
+        assert len(name) <= 100
         assert name == " ".join(name.split()) and name.isprintable()
     assert canonical == canonical_email(email) and len(canonical) <= 254
     assert country in countries

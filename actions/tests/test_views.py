@@ -125,10 +125,11 @@ def test_signing_without_consent_records_no_wording_version(
     ("field", "value", "message"),
     [
         ("email", "ada-at-example.org", "Enter a valid email address."),
-        ("first_name", "", "This field is required."),
+        ("first_name", "", "Please enter your given name."),
         ("country", "XX", "Select a valid choice. XX is not one of the available"),
-        ("first_name", "   ", "This field is required."),
-        ("last_name", "\x07\x1b\u200b", "Please enter your name."),
+        ("country", "", "Please choose your country."),
+        ("first_name", "   ", "Please enter your given name."),
+        ("first_name", "\x07\x1b\u200b", "Please enter your name."),
     ],
 )
 def test_invalid_input_shows_the_form_again_with_errors_and_saves_nothing(
@@ -394,6 +395,9 @@ def test_no_public_page_sets_a_cookie(client, petition, sign_data):
         "actions:receipt_download": [
             ("get", reverse("actions:receipt_download", args=[receipt]), None)
         ],
+        # Not written yet: a 404 sets no cookie either.
+        "pages:privacy": [("get", reverse("pages:privacy"), None)],
+        "pages:about": [("get", reverse("pages:about"), None)],
     }
     assert set(visits) == public_url_names()  # a new page must be added here
 

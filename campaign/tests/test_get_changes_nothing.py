@@ -52,6 +52,7 @@ from actions.timeline.tests.factories import (
 from campaign.tests.snapshot import changed_tables, database_snapshot
 from staff.audit import PREVIEWED, VIEWED_SIGNERS
 from staff.twofactor import issue_backup_codes
+from statements.pages.demo import write_demo_pages
 from statements.tests.factories import make_quote, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +147,7 @@ def one_of_everything(admin_user, admin_device, petition, settings, tmp_path):
     make_response(petition)
     make_outcome(petition)
     receipts.commit_day(day=thanked.confirmed_at.date())
+    write_demo_pages()
     letters = make_letter_action(statement)
     Letter.objects.create(
         signature=make_signature(letters),

@@ -21,8 +21,8 @@ pytestmark = [
 
 def _fill(page, slug: str, address: str) -> None:
     form = page.locator(f"#petition-{slug} form")
-    form.get_by_label("First name").fill("Sophal")
-    form.get_by_label("Last name").fill("Keo")
+    form.get_by_label("Given name").fill("Sophal")
+    form.get_by_label("Family name").fill("Keo")
     form.get_by_role("textbox", name="Email").fill(address)
     form.get_by_label("Country").select_option("KH")
 

@@ -24,6 +24,7 @@ from actions.timeline.tests.factories import make_delivery
 from campaign.tests.public_urls import public_url_names
 from staff.tests.otp import current_code
 from staff.twofactor import enrol_totp_device
+from statements.pages.demo import write_demo_pages
 from statements.tests.factories import make_quote, make_topic
 
 pytestmark = [
@@ -86,6 +87,7 @@ def _public_urls() -> dict[str, str]:
     receipt = make_receipt_token(signature.pk)
     delivered = make_petition(statement, state=Petition.State.DELIVERED)
     make_delivery(delivered)  # a timeline on the statement, a clock on its page
+    write_demo_pages()  # the privacy notice and the about page
     slug = petition.slug
     urls = {
         "healthz": reverse("healthz"),
@@ -137,6 +139,8 @@ def _public_urls() -> dict[str, str]:
         "actions:receipt_download": reverse("actions:receipt_download", args=[receipt]),
         # No photo here: its 404 must carry the headers too.
         "actions:delivery_photo": reverse("actions:delivery_photo", args=[slug]),
+        "pages:privacy": reverse("pages:privacy"),
+        "pages:about": reverse("pages:about"),
     }
     assert set(urls) == public_url_names()  # a new public page must be added here
     return urls | {

@@ -95,14 +95,14 @@ def test_pages_made_of_the_corpus_run_nothing_in_chromium(stack):
         for payload in PAYLOADS:
             page.goto(f"{stack.url}{petition.get_absolute_url()}?source=x")
             form = page.locator(f"#petition-{petition.slug} form")
-            form.get_by_label("First name").fill(payload)
-            form.get_by_label("Last name").fill(payload)
+            form.get_by_label("Given name").fill(payload)
+            form.get_by_label("Family name").fill(payload)
             form.get_by_role("textbox", name="Email").fill(payload)
             form.get_by_role("button", name="Sign the petition").click()
             expect(page.get_by_role("alert")).to_contain_text("Please correct")
             if executable := page.evaluate(FIND_EXECUTABLE):
                 found[f"form with {payload!r}"] = executable
-            value = form.get_by_label("First name").input_value()
+            value = form.get_by_label("Given name").input_value()
             if value.split() != payload.split():  # a text box holds no line break
                 found[f"form with {payload!r}"] = [f"shows {value!r}"]
         page.wait_for_timeout(500)  # handlers that would fire late (focus, load)

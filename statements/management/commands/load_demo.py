@@ -29,6 +29,7 @@ from actions.timeline.services import record_delivery
 from staff.audit import system_user_id
 from staff.twofactor import enrol_totp_device, enrolment_instructions
 from statements.models import Quote, Statement, Topic
+from statements.pages.demo import write_demo_pages
 
 SPEAKER = "Regional research director (demo)"
 ROLE = "Example Rights Network, a fictional organisation; demo content"
@@ -265,6 +266,7 @@ class Command(BaseCommand):
         letters = self._petition(statement, LETTER_ACTION | {"position": position}, now)
         self._signatures(letters)
         set_up_demo_letters(letters)
+        write_demo_pages()
 
         translate_demo()
         self._admin_user()
