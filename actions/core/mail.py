@@ -221,3 +221,14 @@ def _writer(from_email: str) -> MessageWriter:
 def writer() -> MessageWriter:
     """The writer for the site's sender (DEFAULT_FROM_EMAIL)."""
     return _writer(settings.DEFAULT_FROM_EMAIL)
+
+
+# Runs of whitespace but the no-break spaces (U+00A0, U+202F), line breaks of
+# every kind included.
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: a newline in a name must not add a header.
+    The no-break spaces of French typography ("signature : ...") stay."""
+    return _SPACES.sub(" ", text).strip(" ")

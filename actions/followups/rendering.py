@@ -19,7 +19,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 
-from actions.core.mail import Message, PrebuiltMessage, prebuilt
+from actions.core.mail import Message, PrebuiltMessage, one_line, prebuilt
 from actions.followups.models import FollowUp
 from statements.models import Topic
 from statements.services import render_markdown
@@ -136,7 +136,7 @@ def _render_draft(follow_up: FollowUp, *, count: int) -> Draft:
         "preferences_url": settings.SITE_URL + preferences,
         "your_data_url": settings.SITE_URL + reverse("actions:your_data"),
     }
-    subject = " ".join(render_to_string(f"{TEMPLATES}_subject.txt", context).split())
+    subject = one_line(render_to_string(f"{TEMPLATES}_subject.txt", context))
     text = render_to_string(f"{TEMPLATES}.txt", context)
     html: str = render_to_string(f"{TEMPLATES}.html", context)
     shown_count = str(intcomma(count))

@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from actions.core.mail import Message, PrebuiltMessage, prebuilt
+from actions.core.mail import Message, PrebuiltMessage, one_line, prebuilt
 from actions.core.tokens import (
     make_confirmation_token,
     make_data_token,
@@ -40,9 +40,10 @@ def subject(outbound: OutboundEmail) -> str:
 
 
 def _subject(outbound: OutboundEmail, context: dict[str, object]) -> str:
-    # Subjects are one line: a newline in a name must not add a header.
+    # Subjects are one line: a newline in a name must not add a header. The
+    # no-break spaces of French typography ("signature : ...") stay.
     template = f"outbox/emails/{outbound.kind}_subject.txt"
-    return " ".join(render_to_string(template, context).split())
+    return one_line(render_to_string(template, context))
 
 
 def _context(outbound: OutboundEmail) -> dict[str, object]:

@@ -13,7 +13,7 @@ from django.core.mail import mailers
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 from actions.core.bulk import transport
-from actions.core.mail import Message, MessageWriter, prebuilt
+from actions.core.mail import Message, MessageWriter, one_line, prebuilt
 from actions.followups import rendering
 from actions.followups.tests.factories import make_follow_up
 from actions.outbox.messages import build_message
@@ -115,3 +115,9 @@ def test_an_internationalised_domain_is_written_in_ascii():
     MessageWriter("Campaign <campaign@example.org>").build(
         Message("Hi", "Hello", "<p>Hello</p>"), to=message.to[0]
     ).decode("ascii")
+
+
+def test_a_header_value_is_one_line_and_keeps_its_no_break_spaces():
+    assert one_line(" Signez\u00a0: la\npétition\u2028now\r\n ") == (
+        "Signez\u00a0: la pétition now"
+    )

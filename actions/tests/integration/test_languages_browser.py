@@ -57,6 +57,7 @@ def test_signing_on_the_french_page_brings_a_french_confirmation(stack, mailbox)
     assert signature.state == Signature.State.CONFIRMED
     assert link.startswith(f"{stack.url}/fr/petitions/{slug}/confirm/")
     assert "Annulez la visite d'État" in message["Subject"]
-    assert message["Subject"] == french_subject
-    # Fails until the French catalogue (locale/fr/, another branch) is merged.
+    # French puts a no-break space before a colon; a header may carry it as a
+    # plain one.
+    assert message["Subject"].split() == french_subject.split()
     assert french_subject != english_subject
