@@ -71,6 +71,7 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
     """The statement page; also the admin's preview of a draft."""
     petitions = list(statement.petitions.select_related("target"))
     quotes = list(statement.quotes.all())
+    cards = petition_cards(petitions, source=clean_source(request.GET.get("source")))
     context = {
         "statement": statement,
         "body_html": render_markdown(statement.body),
@@ -78,8 +79,8 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
         "quotes": quotes,
         "pull_quote": next((q for q in quotes if q.is_pull_quote), None),
         "topics": list(statement.topics.all()),
-        "cards": petition_cards(
-            petitions, source=clean_source(request.GET.get("source"))
-        ),
+        "cards": cards,
+        # The links at the top to each form still taking signatures or letters.
+        "open_cards": [c for c in cards if c["petition"].is_open and c["form"]],
     }
     return render(request, "statements/statement_detail.html", context)
