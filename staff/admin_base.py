@@ -115,9 +115,14 @@ class TranslatedAdmin(TranslationAdmin):
         if self.fieldsets or not form_fields:
             return list(super().get_fieldsets(request, obj))
         translated = set(self.trans_opts.all_fields)
-        names = list(
-            dict.fromkeys([*form_fields, *self.get_readonly_fields(request, obj)])
-        )
+        excluded = set(self.get_exclude(request, obj) or [])
+        names = [
+            name
+            for name in dict.fromkeys(
+                [*form_fields, *self.get_readonly_fields(request, obj)]
+            )
+            if name not in excluded
+        ]
         main = [
             original_fields(name)[0] if name in translated else name for name in names
         ]

@@ -78,6 +78,7 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
     quotes = list(statement.quotes.all())
     language = translation.get_language()
     written = statement.is_written_in(language)
+    cards = petition_cards(petitions, source=arrival_source(request.GET))
     context = {
         "statement": statement,
         # Not translated yet: the original, its parts marked as in its language.
@@ -88,7 +89,9 @@ def render_statement(request: HttpRequest, statement: Statement) -> HttpResponse
         "quotes": quotes,
         "pull_quote": next((q for q in quotes if q.is_pull_quote), None),
         "topics": list(statement.topics.all()),
-        "cards": petition_cards(petitions, source=arrival_source(request.GET)),
+        "cards": cards,
+        # The links at the top to each form still taking signatures or letters.
+        "open_cards": [c for c in cards if c["petition"].is_open and c["form"]],
         "sharing": sharing.page_sharing(statement=statement),
     }
     return render(request, "statements/statement_detail.html", context)

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from actions.models import Petition, PetitionCounter, Signature
 from actions.tests.factories import make_petition, make_target
@@ -272,3 +272,42 @@ def test_signing_from_the_statement_page_records_where_the_visitor_came_from(
     )
 
     assert Signature.objects.get().source == recorded
+
+
+def test_the_top_of_a_statement_links_to_each_open_form(client):
+    statement = make_statement()
+    first = make_petition(statement, title="Cancel the visit")
+    second = make_petition(statement, title="Refer to the court")
+    make_petition(statement, title="Closed one", state=Petition.State.CLOSED)
+
+    text = client.get(_detail(statement)).text
+
+    top = text[: text.index('class="standfirst"')]
+    for petition in (first, second):
+        anchor = f'href="#petition-{petition.slug}-form"'
+        assert anchor in top
+        assert f'id="petition-{petition.slug}-form"' in text
+    assert top.count('class="btn btn-primary" href="#petition-') == 2
+
+
+def test_a_statement_with_nothing_open_has_no_link_to_a_form(client):
+    statement = make_statement()
+    make_petition(statement, state=Petition.State.CLOSED)
+
+    assert 'class="act-now"' not in client.get(_detail(statement)).text
+
+
+def test_counts_and_dates_are_written_in_the_pages_language(client):
+    statement = make_statement(publish_at=timezone.now() - timedelta(days=1))
+    petition = make_petition(statement, goal=50000)
+    PetitionCounter.objects.create(petition=petition, shard=0, confirmed=12345)
+
+    with translation.override("my"):
+        burmese = client.get(_detail(statement)).text
+    with translation.override("fr"):
+        french = client.get(_detail(statement)).text
+
+    assert "၁၂,၃၄၅</strong>" in burmese
+    assert "၅၀,၀၀၀" in burmese
+    assert "12\xa0345</strong>" in french
+    assert "50\xa0000" in french

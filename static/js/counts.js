@@ -4,7 +4,14 @@
   "use strict";
   var blocks = document.querySelectorAll("[data-count-url]");
   if (!blocks.length || !window.fetch) { return; }
-  var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  // Written as the server writes it (campaign/numerals.py): its thousands
+  // separator and its digits (Burmese has its own), given on the element.
+  function format(element, count) {
+    var digits = element.getAttribute("data-digits") || "0123456789";
+    var grouped = String(count).replace(/\B(?=(\d{3})+(?!\d))/g,
+      element.getAttribute("data-group") || "");
+    return grouped.replace(/[0-9]/g, function (d) { return digits.charAt(+d); });
+  }
   function refresh() {
     if (document.hidden) { return; }
     blocks.forEach(function (block) {
@@ -14,7 +21,7 @@
           if (!data) { return; }
           var number = block.querySelector("[data-count]");
           var bar = block.querySelector("[data-progress]");
-          if (number) { number.textContent = format.format(data.count); }
+          if (number) { number.textContent = format(number, data.count); }
           if (bar) { bar.value = data.count; }
         })
         .catch(function () {});
