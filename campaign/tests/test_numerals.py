@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.template import Context, Template
@@ -49,7 +49,7 @@ def test_a_date_is_in_its_languages_format_and_digits(language, expected):
 def test_a_time_is_shown_in_the_sites_zone_in_burmese_digits(settings):
     settings.TIME_ZONE = "UTC"
     with translation.override("my"):
-        when = datetime(2026, 3, 4, 18, 5, tzinfo=timezone.utc)
+        when = datetime(2026, 3, 4, 18, 5, tzinfo=UTC)
         assert format_date(when, "DATETIME_FORMAT") == "၄/၃/၂၀၂၆ ၁၈:၀၅"
     assert format_date(None) == ""
 
