@@ -123,7 +123,7 @@ class PetitionAdmin(TranslatedAdmin):
     def embed_snippet(self, obj: Petition | None) -> str:
         """The lines a partner pastes into a page of a site listed above."""
         if obj is None or obj.pk is None:
-            return _("Save it first: the code to copy appears here.")
+            return str(_("Save it first: the code to copy appears here."))
         return format_html(
             '<textarea readonly rows="3" cols="90" class="vLargeTextField" '
             'aria-label="{}">{}</textarea><div class="help">{}</div>',

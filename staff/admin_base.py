@@ -80,7 +80,9 @@ def original_heading() -> StrOrPromise:
     return format_lazy(_("Original ({language})"), language=name)
 
 
-def language_fieldsets(*fields: str) -> list[tuple[StrOrPromise | None, "_FieldOpts"]]:
+def language_fieldsets(
+    *fields: str, description: StrOrPromise | None = None
+) -> list[tuple[StrOrPromise | None, "_FieldOpts"]]:
     """One folded section per other language with its columns of ``fields``,
     for an admin's fieldsets: empty ones read as the original on the site."""
     return [
@@ -89,7 +91,8 @@ def language_fieldsets(*fields: str) -> list[tuple[StrOrPromise | None, "_FieldO
             {
                 "fields": [f"{field}_{code}" for field in fields],
                 "classes": ["collapse"],
-                "description": _(
+                "description": description
+                or _(
                     "Left empty, a field shows the original, with a note "
                     "that this page is not translated yet."
                 ),

@@ -26,26 +26,7 @@ from actions.followups import services as followups
 from actions.followups.forms import FollowUpForm, SendTestForm
 from actions.followups.models import FollowUp, FollowUpDelivery, Withdrawal
 from actions.followups.rendering import is_written_in, list_headers
-from staff.admin_base import ReadOnlyAdmin, ZoneNamedTimesAdmin
-
-
-def _language_fieldsets() -> list[tuple[str, dict]]:
-    """One folded fieldset per language other than the original's."""
-    return [
-        (
-            str(name),
-            {
-                "fields": [f"subject_{code}", f"body_{code}"],
-                "classes": ["collapse"],
-                "description": _(
-                    "Signers who signed in this language get it in it. Leave "
-                    "subject and body empty and they get the original."
-                ),
-            },
-        )
-        for code, name in settings.LANGUAGES
-        if code != settings.LANGUAGE_CODE
-    ]
+from staff.admin_base import ReadOnlyAdmin, ZoneNamedTimesAdmin, language_fieldsets
 
 
 def _language(request: HttpRequest) -> str:
@@ -83,7 +64,14 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, TranslationAdmin):
                 ]
             },
         ),
-        *_language_fieldsets(),
+        *language_fieldsets(
+            "subject",
+            "body",
+            description=_(
+                "Signers who signed in this language get it in it. Leave "
+                "subject and body empty and they get the original."
+            ),
+        ),
     ]
     list_display = ["subject", "sent_to", "trigger", "state", "progress", "sent_at"]
     list_filter = ["state", "trigger"]
@@ -129,8 +117,8 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, TranslationAdmin):
         self, request: HttpRequest, obj: FollowUp | None = None
     ) -> list[str]:
         if obj is not None and not obj.is_editable:
-            return flatten_fieldsets(self.get_fieldsets(request, obj))
-        return super().get_readonly_fields(request, obj)
+            return list(flatten_fieldsets(self.get_fieldsets(request, obj)))
+        return list(super().get_readonly_fields(request, obj))
 
     def has_delete_permission(
         self, request: HttpRequest, obj: FollowUp | None = None
@@ -239,7 +227,7 @@ class FollowUpAdmin(ZoneNamedTimesAdmin, TranslationAdmin):
         return self._confirm_schedule(request, [follow_up], selected=[])
 
     def _follow_up(self, request: HttpRequest, pk: int) -> FollowUp:
-        follow_up = get_object_or_404(
+        follow_up: FollowUp = get_object_or_404(
             FollowUp.objects.select_related(
                 "petition__statement", "statement", "topic"
             ),

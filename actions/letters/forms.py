@@ -119,8 +119,11 @@ class LetterFields(forms.Form):
                     "there is no one to write to for your country."
                 ) % {"country": countries.name(country)}
             else:  # an action that lets the country out, writing by country
-                message = _(
-                    "Please choose your country: who your letter goes to depends on it."
+                message = str(
+                    _(
+                        "Please choose your country: who your letter goes to "
+                        "depends on it."
+                    )
                 )
             self.add_error("country", message)
         letter = [cleaned.pop(name, None) for name in ["subject", "body"]]

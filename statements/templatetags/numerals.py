@@ -12,10 +12,10 @@ register = template.Library()
 
 
 @register.filter
-def number(value: int | float | None) -> str:
+def number(value: object) -> str:
     """{{ count|number }}: grouped, in the language's digits."""
-    if value is None or value == "":
-        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
     return numerals.format_number(value)
 
 

@@ -23,6 +23,7 @@ from actions.tests.factories import make_petition, make_signature
 from actions.tests.integration.test_browser import SERIOUS, chromium_page
 from actions.timeline.tests.factories import make_delivery
 from campaign.tests.public_urls import public_url_names
+from statements.pages.models import Page as ContentPage
 from statements.tests.factories import make_quote, make_statement, make_topic
 
 pytestmark = [
@@ -47,6 +48,17 @@ NOT_PAGES = {
     "actions:receipt_download",
     "actions:receipt_feed",
     "actions:delivery_photo",
+    "actions:embed_step",  # a POST; the embed's own test opens it in a frame
+    # Not HTML pages: feeds, JSON, an image, text and a redirect.
+    "statements:feed",
+    "statements:topic_feed",
+    "sitemap",
+    "robots_txt",
+    "favicon",
+    "api:statement_list",
+    "api:statement_detail",
+    "api:openapi",
+    "sharing:share_image",
 }
 
 
@@ -90,7 +102,13 @@ def _page_builders() -> dict[str, Callable[[], str]]:
         "statements:topic_detail": [topic.slug],
         "actions:sign": [slug],
         "actions:check_email": [slug],
+        "actions:embed": [slug],
+        "actions:embed_check_email": [slug],
     }
+    for page_slug in (ContentPage.Slug.PRIVACY, ContentPage.Slug.ABOUT):
+        ContentPage.objects.create(
+            slug=page_slug, title="What we keep", body="We keep **little**."
+        )
     plain = [
         "statements:home",
         "actions:your_data",
@@ -99,6 +117,8 @@ def _page_builders() -> dict[str, Callable[[], str]]:
         "actions:open_clocks",
         "actions:receipt_roots",
         "actions:receipt_check",
+        "pages:privacy",
+        "pages:about",
     ]
     builders = {name: (lambda name=name: reverse(name)) for name in plain}
     builders |= {
@@ -166,7 +186,16 @@ def test_arabic_from_the_switcher_is_mirrored_fits_and_has_no_axe_finding(stack)
         phone_findings = _serious(page)
         page.set_viewport_size(DESKTOP)
         desktop_scrolls = _scrolls_sideways(page)
-        heading = _box(page, ".sign-form .form-label")
+        # The label's words, not its box (a block as wide as the form).
+        heading = page.evaluate(
+            """() => {
+                const range = document.createRange();
+                const label = document.querySelector(".sign-form .form-label");
+                range.selectNodeContents(label);
+                const box = range.getBoundingClientRect();
+                return {x: box.x, width: box.width};
+            }"""
+        )
         form = _box(page, ".sign-form")
         desktop_findings = _serious(page)
 
@@ -199,7 +228,7 @@ def test_without_javascript_the_first_screen_of_a_phone_reaches_the_form(stack):
         box = link.bounding_box()
         link.click()
         first_field = page.locator(f"#petition-{petition.slug}-form").get_by_label(
-            "First name"
+            "Given name"
         )
         expect(first_field).to_be_in_viewport()
 
@@ -229,13 +258,9 @@ def test_a_refused_submit_shows_a_focused_summary_with_working_links(stack):
             links.nth(index).click()
             expect(page.locator(href)).to_be_in_viewport()
             targets.append(href)
-        email = page.locator("#id_email")
-        findings = _serious(page)
-
+    # (axe needs JavaScript: the sign page is checked in the test below.)
     assert count >= 2
     assert "#id_email" in targets
-    assert email is not None
-    assert findings == []
 
 
 def test_every_public_page_in_every_language_has_no_serious_axe_finding(stack):
@@ -247,7 +272,8 @@ def test_every_public_page_in_every_language_has_no_serious_axe_finding(stack):
             response = page.goto(stack.url + path)
             assert response is not None and response.status < 500, name
             found = _serious(page)
-            if found or _scrolls_sideways(page):
-                findings[name] = found + (["scrolls sideways"] if found else [])
+            scrolls = _scrolls_sideways(page)
+            if found or scrolls:
+                findings[name] = found + (["scrolls sideways"] if scrolls else [])
 
     assert findings == {}
