@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -128,13 +129,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     refused = request.method == "POST" and (not petition.is_open or form is None)
     if not refused and form is not None and form.is_valid():
         try:
-            services.sign_petition(
-                petition=petition,
-                consent_wording=consent.updates_wording(_updates_label()),
-                client_ip=client_ip(request),
-                language=request.LANGUAGE_CODE,
-                **form.cleaned_data,
-            )
+            sign_as_supporter(request, petition, form.cleaned_data)
             return redirect("actions:check_email", slug=slug)
         except services.OneMoreStep:
             carried = challenge.carry(form.cleaned_data)
@@ -146,17 +141,32 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "actions/sign.html", context, status=409 if refused else 200)
 
 
-def _one_more_step(
+def sign_as_supporter(
     request: HttpRequest,
     petition: Petition,
+    fields: dict[str, Any],
     *,
-    carried: str,
-    token: str = "",
-    problem: str = "",
-) -> HttpResponse:
-    """The page that asks a weak-signal attempt for one more step."""
+    stepped: bool = False,
+) -> None:
+    """Sign with a form's data as the supporter on this page: in its language,
+    from their address, agreeing to the updates wording the form showed.
+    Raises what services.sign_petition raises. Also the embed's (actions.embed)."""
+    services.sign_petition(
+        petition=petition,
+        consent_wording=consent.updates_wording(_updates_label()),
+        client_ip=client_ip(request),
+        stepped=stepped,
+        language=request.LANGUAGE_CODE,
+        **fields,
+    )
+
+
+def step_context(
+    petition: Petition, *, carried: str, token: str = "", problem: str = ""
+) -> dict[str, Any]:
+    """What the one-more-step page shows (here and in the embed's frame)."""
     token = token or challenge.issue(petition_id=petition.pk, carried=carried)
-    context = {
+    return {
         "petition": petition,
         "carried": carried,
         "challenge": token,
@@ -164,19 +174,24 @@ def _one_more_step(
         "wait_seconds": settings.ABUSE_STEP_WAIT_SECONDS,
         "problem": problem,
     }
-    return render(request, "actions/one_more_step.html", context)
 
 
-@same_origin_post
-@require_http_methods(["POST"])
-def step(request: HttpRequest, slug: str) -> HttpResponse:
-    """The one more step passed: sign with the data it carried."""
-    petition = _public_petition(slug)
+def sign_after_step(
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    start_again: str,
+    one_more_step: Callable[..., HttpResponse],
+) -> HttpResponse | None:
+    """The one more step's POST: sign with the data it carried once its proof
+    passes. A response when there is something else to show (start again, or
+    the step again); None to go on to "check your email", also after a replay
+    or a wrong answer, which sign nothing."""
     carried = request.POST.get("data", "")
     try:
         fields = challenge.read_carried(carried)
     except signing.BadSignature:
-        return redirect("actions:sign", slug=slug)  # tampered or old: start again
+        return redirect(start_again, slug=petition.slug)  # tampered or old
     token = request.POST.get("challenge", "")
     outcome = challenge.check(
         challenge=token,
@@ -186,23 +201,39 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if outcome in {challenge.Outcome.TOO_EARLY, challenge.Outcome.EXPIRED}:
         keep = token if outcome == challenge.Outcome.TOO_EARLY else ""
-        return _one_more_step(
+        return one_more_step(
             request, petition, carried=carried, token=keep, problem=outcome.value
         )
     if outcome == challenge.Outcome.PASSED:
         try:
-            services.sign_petition(
-                petition=petition,
-                consent_wording=consent.updates_wording(_updates_label()),
-                client_ip=client_ip(request),
-                stepped=True,
-                language=request.LANGUAGE_CODE,
-                **fields,
-            )
+            sign_as_supporter(request, petition, fields, stepped=True)
         except services.PetitionClosed:
-            return redirect("actions:sign", slug=slug)
-    # A replay, or an invalid answer: the same page, nothing signed.
-    return redirect("actions:check_email", slug=slug)
+            return redirect(start_again, slug=petition.slug)
+    return None
+
+
+def _one_more_step(
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    carried: str,
+    token: str = "",
+    problem: str = "",
+) -> HttpResponse:
+    """The page that asks a weak-signal attempt for one more step."""
+    context = step_context(petition, carried=carried, token=token, problem=problem)
+    return render(request, "actions/one_more_step.html", context)
+
+
+@same_origin_post
+@require_http_methods(["POST"])
+def step(request: HttpRequest, slug: str) -> HttpResponse:
+    """The one more step passed: sign with the data it carried."""
+    petition = _public_petition(slug)
+    response = sign_after_step(
+        request, petition, start_again="actions:sign", one_more_step=_one_more_step
+    )
+    return response or redirect("actions:check_email", slug=slug)
 
 
 @require_safe

@@ -5,8 +5,6 @@ frame's page is this site's, so its form posts are same-origin."""
 
 from typing import Any
 
-from django.conf import settings
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -15,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from actions import services as signing_service
 from actions.abuse import challenge
-from actions.consent import services as consent
 from actions.core.decorators import same_origin_post
 from actions.embed import services
 from actions.letters import services as letters
@@ -23,11 +20,12 @@ from actions.models import Petition
 from actions.views import (
     _form_initial,
     _public_petition,
-    _updates_label,
     petition_cards,
+    sign_after_step,
+    sign_as_supporter,
     signing_form,
+    step_context,
 )
-from campaign.clientip import client_ip
 
 
 def _framed(
@@ -69,12 +67,7 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
     if not refused and form is not None and form.is_valid():
         fields = form.cleaned_data | {"source": source}
         try:
-            signing_service.sign_petition(
-                petition=petition,
-                consent_wording=consent.updates_wording(_updates_label()),
-                client_ip=client_ip(request),
-                **fields,
-            )
+            sign_as_supporter(request, petition, fields)
             return redirect("actions:embed_check_email", slug=slug)
         except signing_service.OneMoreStep:
             return _one_more_step(request, petition, carried=challenge.carry(fields))
@@ -100,14 +93,7 @@ def _one_more_step(
     problem: str = "",
 ) -> HttpResponse:
     """The one more step of actions.views, inside the frame."""
-    token = token or challenge.issue(petition_id=petition.pk, carried=carried)
-    context = {
-        "carried": carried,
-        "challenge": token,
-        "difficulty": challenge.difficulty(token),
-        "wait_seconds": settings.ABUSE_STEP_WAIT_SECONDS,
-        "problem": problem,
-    }
+    context = step_context(petition, carried=carried, token=token, problem=problem)
     return _framed(request, petition, "embed/one_more_step.html", context)
 
 
@@ -119,36 +105,10 @@ def embed_step(request: HttpRequest, slug: str) -> HttpResponse:
     """The one more step passed: sign with the data it carried (its source
     included, signed with the rest)."""
     petition = _public_petition(slug)
-    carried = request.POST.get("data", "")
-    try:
-        fields = challenge.read_carried(carried)
-    except signing.BadSignature:
-        return redirect("actions:embed", slug=slug)  # tampered or old: start again
-    token = request.POST.get("challenge", "")
-    outcome = challenge.check(
-        challenge=token,
-        petition_id=petition.pk,
-        carried=carried,
-        nonce=request.POST.get("nonce", ""),
+    response = sign_after_step(
+        request, petition, start_again="actions:embed", one_more_step=_one_more_step
     )
-    if outcome in {challenge.Outcome.TOO_EARLY, challenge.Outcome.EXPIRED}:
-        keep = token if outcome == challenge.Outcome.TOO_EARLY else ""
-        return _one_more_step(
-            request, petition, carried=carried, token=keep, problem=outcome.value
-        )
-    if outcome == challenge.Outcome.PASSED:
-        try:
-            signing_service.sign_petition(
-                petition=petition,
-                consent_wording=consent.updates_wording(_updates_label()),
-                client_ip=client_ip(request),
-                stepped=True,
-                **fields,
-            )
-        except signing_service.PetitionClosed:
-            return redirect("actions:embed", slug=slug)
-    # A replay, or an invalid answer: the same page, nothing signed.
-    return redirect("actions:embed_check_email", slug=slug)
+    return response or redirect("actions:embed_check_email", slug=slug)
 
 
 @xframe_options_exempt

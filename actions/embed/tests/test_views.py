@@ -237,3 +237,37 @@ def _solve(token: str) -> str:
     return next(
         str(n) for n in itertools.count() if challenge.is_solution(token, str(n), bits)
     )
+
+
+def test_a_signature_in_a_french_frame_is_french_and_so_is_its_email(
+    client, partnered, sign_data, mailoutbox, django_capture_on_commit_callbacks
+):
+    url = _embed_url(partnered, language="fr")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, sign_data, headers={"Origin": "http://testserver"})
+
+    assert response["Location"] == _embed_url(partnered, "embed_check_email", "fr")
+    assert Signature.objects.get().language == "fr"
+    [message] = mailoutbox
+    assert "/fr/petitions/" in message.body
+
+
+def test_the_step_in_a_french_frame_signs_in_french(
+    client, partnered, sign_data, django_capture_on_commit_callbacks
+):
+    url = _embed_url(partnered, language="fr")
+    step = client.post(
+        url, sign_data | {"website": "filled"}, headers={"Origin": "http://testserver"}
+    )
+    fields = {"data": step.context["carried"], "challenge": step.context["challenge"]}
+    fields["nonce"] = _solve(fields["challenge"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            _embed_url(partnered, "embed_step", "fr"),
+            fields,
+            headers={"Origin": "http://testserver"},
+        )
+
+    assert Signature.objects.get().language == "fr"
