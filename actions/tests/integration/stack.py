@@ -41,7 +41,7 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)
 CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[^\s/]+/")
 # How soon the site's processes see a change to the block list.
 BLOCKLIST_CACHE_SECONDS = 1
-COUNT_ON_PAGE = re.compile(r"data-count>([\d,]+)<")
+COUNT_ON_PAGE = re.compile(r"data-count\b[^>]*>([\d,]+)<")
 # Above this many rows, an admin export on the two hosts (conftest's host_pair)
 # is built in the background.
 HOSTS_EXPORT_MAX_ROWS = 5

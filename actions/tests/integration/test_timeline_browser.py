@@ -76,15 +76,15 @@ def _shown(page: Page, url: str, text: str, *, within: float = 15) -> bool:
 def _schedule_statement(page: Page, stack: object, target_id: int) -> str:
     """A statement with one petition, scheduled a little ahead in the admin."""
     page.goto(stack.url + reverse("admin:statements_statement_add"))
-    page.locator("#id_title").fill("The minister must answer")
-    page.locator("#id_standfirst").fill("A statement with one demand.")
-    page.locator("#id_body").fill("The body of the statement.")
+    page.locator("#id_title_en").fill("The minister must answer")
+    page.locator("#id_standfirst_en").fill("A statement with one demand.")
+    page.locator("#id_body_en").fill("The body of the statement.")
     page.locator("#id_state").select_option("scheduled")
     _fill_time(page, "publish_at", timezone.now() + timedelta(seconds=20))
     page.locator("#petitions-group .add-row a").click()
-    page.locator("#id_petitions-0-title").fill("Answer the petition")
+    page.locator("#id_petitions-0-title_en").fill("Answer the petition")
     _pick(page, "id_petitions-0-target", target_id)
-    page.locator("#id_petitions-0-demand").fill("Answer the people who signed.")
+    page.locator("#id_petitions-0-demand_en").fill("Answer the people who signed.")
     # The slugs last: the admin's script fills them from the titles as they
     # are typed, and would change them again.
     page.evaluate(
